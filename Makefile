@@ -1,0 +1,60 @@
+# Course tasks. Quick start: `make demo` (the instructor flow on a sample class)
+# and `make test` (the test suite). Both set everything up on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= cpu,course,dev
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+
+.PHONY: setup data assignment check-generated test test-fast demo pretrained bench lab formgrader clean
+
+setup: $(STAMP) data
+
+$(STAMP): pyproject.toml
+	@echo "== Creating $(VENV) and installing pinned dependencies ($(EXTRAS))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (resnet-course)" >/dev/null
+	touch $@
+
+data: $(STAMP)
+	@echo "== Preparing SIGNS data in data/"
+	$(BIN)/python -m resnet_course.setup_data $(if $(FORCE),--force)
+
+# Regenerate the student notebooks in assignments/ from solutions/.
+assignment: setup
+	$(BIN)/python -m resnet_course.release
+
+# Fail when the committed student version differs from its source.
+check-generated: setup
+	$(BIN)/python -m resnet_course.release --check
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/python -m resnet_course.demo
+
+pretrained: setup
+	$(BIN)/python -m resnet_course.pretrained
+
+bench: setup
+	$(BIN)/python benchmarks/bench_accuracy.py
+	$(BIN)/python benchmarks/bench_cpu_throughput.py
+
+lab: setup
+	cd assignments && ../$(BIN)/jupyter lab
+
+formgrader: setup
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/demo

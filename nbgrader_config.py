@@ -1,0 +1,28 @@
+"""nbgrader configuration for the course; nbgrader reads it from the repository root.
+
+Instructor sources live in solutions/, generated student notebooks in
+assignments/, and everything produced by grading (submissions, autograded
+copies, feedback, the gradebook) under autograder/, which git ignores.
+"""
+
+import os
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
+
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.course_id = "resnets-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = os.path.join("autograder", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograder", "gradebook.db")
+
+# Students see a header naming the generator of their notebook.
+c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
+
+# TensorFlow's import and the ResNet50 cells take longer than nbgrader's 30 s default.
+c.Execute.timeout = 600
+c.Execute.interrupt_on_timeout = True
