@@ -8,6 +8,8 @@ EXTRAS ?= cpu,course,dev
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL := 3
+# nbgrader and jupyter find their helpers (alembic, kernels) on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore
 
 .PHONY: setup data assignment check-generated test test-fast demo pretrained bench lab formgrader clean

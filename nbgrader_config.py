@@ -18,6 +18,8 @@ c.CourseDirectory.release_directory = "assignments"
 c.CourseDirectory.submitted_directory = os.path.join("autograder", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
+# The gradebook lives in autograder/ (git-ignored); sqlite cannot create its folder.
+os.makedirs(os.path.join(ROOT, "autograder"), exist_ok=True)
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograder", "gradebook.db")
 
 # Students see a header naming the generator of their notebook.

@@ -1,0 +1,115 @@
+"""Generate the student notebooks in ``assignments/`` from ``solutions/``.
+
+Usage: ``python -m resnet_course.release [--check] [ASSIGNMENT ...]``
+(``make assignment`` and ``make check-generated``).
+
+nbgrader's ``generate_assignment`` strips the solutions and hidden tests and
+prepends ``solutions/header.ipynb``, which names the generator. With
+``--check`` the notebooks are generated into a temporary folder and compared
+with the committed ones; any difference fails, so ``assignments/`` cannot
+drift from its source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIR = REPO_ROOT / "solutions"
+RELEASE_DIR = REPO_ROOT / "assignments"
+
+
+def assignments(source_dir: Path = SOURCE_DIR) -> list[str]:
+    """Names of the assignments: the folders of ``solutions/`` holding a notebook."""
+    return sorted(p.name for p in source_dir.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def nbgrader_command() -> list[str]:
+    """The nbgrader of this interpreter's environment."""
+    return [sys.executable, "-m", "nbgrader"]
+
+
+def generate(assignment: str, release_dir: Path = RELEASE_DIR) -> Path:
+    """Run ``nbgrader generate_assignment`` for one assignment into ``release_dir``."""
+    # nbgrader runs `alembic` from PATH: put this environment's bin/ first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PATH=path)
+    command = [
+        *nbgrader_command(), "generate_assignment", assignment, "--force", "--log-level=WARN",
+        f"--CourseDirectory.release_directory={release_dir}",
+    ]
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"nbgrader generate_assignment {assignment} failed (exit {result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return release_dir / assignment
+
+
+def differences(expected: Path, actual: Path) -> list[str]:
+    """Human-readable differences between two folders, file by file."""
+    report = []
+    comparison = filecmp.dircmp(expected, actual, ignore=[".ipynb_checkpoints", "__pycache__"])
+    for name in comparison.left_only:
+        report.append(f"{actual / name} is missing (generation makes it)")
+    for name in comparison.right_only:
+        report.append(f"{actual / name} is not made by generation (remove it or add it to the source)")
+    for name in comparison.diff_files:
+        generated = (expected / name).read_text().splitlines()
+        committed = (actual / name).read_text().splitlines()
+        diff = difflib.unified_diff(committed, generated, f"committed {name}", f"generated {name}", lineterm="", n=1)
+        report.append("\n".join(list(diff)[:40]))
+    for name, sub in comparison.subdirs.items():
+        report += differences(expected / name, actual / name)
+    return report
+
+
+def check(names: list[str]) -> int:
+    """Regenerate into a temporary folder and compare with ``assignments/``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        failures = []
+        for name in names:
+            fresh = generate(name, Path(scratch))
+            committed = RELEASE_DIR / name
+            if not committed.is_dir():
+                failures.append(f"{committed} does not exist")
+                continue
+            failures += differences(fresh, committed)
+    if failures:
+        print("assignments/ differs from what solutions/ generates; run `make assignment` and commit:")
+        print("\n".join(failures))
+        return 1
+    print(f"assignments/ matches its source ({', '.join(names)}).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="assignments (default: all in solutions/)")
+    parser.add_argument("--check", action="store_true", help="fail if assignments/ differs from a fresh generation")
+    args = parser.parse_args(argv)
+    names = args.names or assignments()
+    if args.check:
+        return check(names)
+    for name in names:
+        target = RELEASE_DIR / name
+        with tempfile.TemporaryDirectory() as scratch:
+            fresh = generate(name, Path(scratch))
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(fresh, target)
+        print(f"generated {target.relative_to(REPO_ROOT)} from solutions/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Shared fixtures. TensorFlow is kept quiet before any test imports it."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# nbgrader runs `alembic` and `jupyter` from PATH: use this environment's.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A private copy of data/ (HDF5 files and SHA256SUMS) that a test may damage."""
+    target = tmp_path / "data"
+    target.mkdir()
+    for name in ("train_signs.h5", "test_signs.h5", "SHA256SUMS"):
+        shutil.copyfile(DATA_DIR / name, target / name)
+    return target
