@@ -214,3 +214,28 @@ def model_inputs(data: SignsData) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         normalize(data.x_test),
         one_hot(data.y_test),
     )
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read any image file and prepare it like the SIGNS images.
+
+    The image is converted to RGB, centre-cropped to a square and resized to
+    64x64, then scaled to [0, 1] exactly as :func:`normalize` does.
+
+    Returns:
+        A float32 array of shape (64, 64, 3).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no image file at {path}: check the path (relative to {Path.cwd()})")
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+    except UnidentifiedImageError:
+        raise DataError(f"{path} is not an image file Pillow can read (try a .jpg or .png)") from None
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.crop((left, top, left + side, top + side)).resize(IMAGE_SHAPE[:2], Image.Resampling.BILINEAR)
+    return normalize(np.asarray(image, dtype=np.uint8))
