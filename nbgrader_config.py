@@ -25,6 +25,17 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograder", "grad
 # Students see a header naming the generator of their notebook.
 c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
 
+# Feedback shows results and messages, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "resnet_course.feedback.HideTestCode",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Kernels started by nbgrader inherit this: the notebook skips its own long
+# training demonstration, which the hidden training test replaces.
+os.environ["RESNET_COURSE_AUTOGRADING"] = "1"
+
 # TensorFlow's import and the ResNet50 cells take longer than nbgrader's 30 s default.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True

@@ -1,0 +1,96 @@
+"""Support for the hidden tests of the master notebook.
+
+Hidden tests run in the student's kernel, after the student's code, so they
+must not rely on anything the student could have rebound: they load a
+fresh copy of the check module from its file (rebinding
+``checks.check_identity_block`` or ``np.allclose`` in the notebook changes
+nothing there), report failures by raising, and never by printing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+#: Set (to 1) in the kernel's environment while nbgrader grades; notebooks
+#: then skip their own long demonstrations, which the hidden tests redo.
+AUTOGRADING_ENV = "RESNET_COURSE_AUTOGRADING"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def autograding() -> bool:
+    """True while the notebook is being autograded."""
+    return os.environ.get(AUTOGRADING_ENV, "") not in ("", "0")
+
+
+def fresh_module(name: str):
+    """A new instance of ``resnet_course.<name>`` loaded from its source file.
+
+    The new module is not put in ``sys.modules``, so whatever the notebook did
+    to the imported one (replacing functions, for example) does not reach it.
+    """
+    spec = importlib.util.spec_from_file_location(f"resnet_course.{name}", PACKAGE_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fresh_checks():
+    """A fresh, unpatched copy of :mod:`resnet_course.checks`."""
+    return fresh_module("checks")
+
+
+class TrainingTestFailed(AssertionError):
+    """The student's ResNet50 could not be trained to the required accuracy."""
+
+
+def training_accuracy(ResNet50, identity_block, convolutional_block, threshold: float, recipe=None) -> float:
+    """Train the student's ResNet50 with the course's short recipe and check its test accuracy.
+
+    The architecture is verified first, so a model with a known mistake fails
+    in seconds ("caught earlier") instead of spending minutes in training.
+
+    Args:
+        ResNet50: The student's model-building function.
+        identity_block: The student's identity block (must be what ResNet50 uses).
+        convolutional_block: The student's convolutional block.
+        threshold: The test accuracy (inference mode) to reach.
+        recipe: Training recipe; the course's quick recipe by default.
+
+    Returns:
+        The test accuracy reached.
+
+    Raises:
+        TrainingTestFailed: the architecture is wrong, or the accuracy is below ``threshold``.
+    """
+    checks = fresh_checks()
+    try:
+        checks.verify_identity_block(identity_block)
+        checks.verify_convolutional_block(convolutional_block)
+        checks.verify_resnet50(ResNet50)
+    except AssertionError as error:
+        raise TrainingTestFailed(f"training skipped: fix the exercises first. {error}") from None
+
+    training = fresh_module("training")
+    data = fresh_module("data")
+    from .keras_setup import backend_summary
+
+    X_train, Y_train, X_test, Y_test = data.model_inputs(data.load_signs())
+    recipe = recipe or training.QUICK_RECIPE
+    print(f"training test: {backend_summary()}; recipe: {recipe}")
+    start = time.perf_counter()
+    model = ResNet50(input_shape=(64, 64, 3), classes=6)
+    training.train(model, X_train, Y_train, recipe=recipe, verbose=0)
+    accuracy = training.evaluate(model, X_test, Y_test)["accuracy"]
+    print(f"training test: test accuracy {accuracy:.3f} (threshold {threshold}) in {time.perf_counter() - start:.0f} s")
+    sys.stdout.flush()
+    if not accuracy >= threshold:
+        raise TrainingTestFailed(
+            f"your ResNet50 reached a test accuracy of {accuracy:.3f} after training with the course recipe; "
+            f"at least {threshold} is required. The reference solution passes with this recipe, so look for "
+            "a mistake the self-checks do not cover (for example in how the blocks are connected)."
+        )
+    return accuracy
