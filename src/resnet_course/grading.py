@@ -10,6 +10,7 @@ nothing there), report failures by raising, and never by printing.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import sys
 import time
@@ -94,3 +95,37 @@ def training_accuracy(ResNet50, identity_block, convolutional_block, threshold: 
             "a mistake the self-checks do not cover (for example in how the blocks are connected)."
         )
     return accuracy
+
+
+def block_output_shape(block, input_shape, **arguments) -> tuple:
+    """Shape (batch omitted) of a block's output when built on a symbolic input.
+
+    Args:
+        block: The student's block function.
+        input_shape: Shape of one example, e.g. (7, 7, 4).
+        **arguments: Passed to the block (f, filters, s, ...).
+    """
+    from .keras_setup import import_keras, silenced_stderr
+
+    keras = import_keras()
+    with silenced_stderr():
+        output = block(keras.Input(tuple(input_shape)), **arguments)
+    return tuple(int(d) for d in output.shape[1:])
+
+
+def parameter_counts(model) -> tuple[int, int, int]:
+    """(total, trainable, non-trainable) parameter counts, counted here rather than
+    with anything the notebook could have replaced."""
+    trainable = sum(int(math.prod(w.shape)) for w in model.trainable_weights)
+    frozen = sum(int(math.prod(w.shape)) for w in model.non_trainable_weights)
+    return trainable + frozen, trainable, frozen
+
+
+def block_calls(ResNet50) -> dict[str, int]:
+    """How often building ResNet50 calls the notebook's own two block functions."""
+    checks = fresh_checks()
+    _, calls, _ = checks._build_recording_calls(ResNet50, (64, 64, 3), 6)
+    counts = {"identity_block": 0, "convolutional_block": 0}
+    for call in calls:
+        counts[call.kind] = counts.get(call.kind, 0) + 1
+    return counts
