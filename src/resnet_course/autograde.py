@@ -124,3 +124,32 @@ def grade_submission(course: Course, assignment: str, student: str) -> Outcome:
     )
     write_outcome(course.status, outcome)
     return outcome
+
+
+def course_in_repository() -> Course:
+    """The course as ``nbgrader_config.py`` lays it out: everything under autograder/."""
+    return Course(REPO_ROOT / "autograder")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Autograde every submitted student (or those named), one at a time, recording outcomes."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Autograde submissions and record whether each could be graded.")
+    parser.add_argument("assignment")
+    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    args = parser.parse_args(argv)
+    course = course_in_repository()
+    folder = course.submitted
+    students = args.student or sorted(p.name for p in folder.iterdir() if (p / args.assignment).is_dir()) if folder.is_dir() else []
+    if not students:
+        print(f"no submissions of {args.assignment} in {folder}")
+        return 1
+    for student in students:
+        outcome = grade_submission(course, args.assignment, student)
+        print(f"{student:<24} {outcome.status:<20} {outcome.seconds:6.1f} s  {outcome.reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

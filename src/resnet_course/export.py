@@ -134,3 +134,27 @@ def plot_distribution(rows: list[GradeRow], path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Export the course's grades (``python -m resnet_course.export ASSIGNMENT``)."""
+    import argparse
+
+    from .autograde import course_in_repository
+
+    parser = argparse.ArgumentParser(description="Export grades as CSV with a status column.")
+    parser.add_argument("assignment")
+    parser.add_argument("--csv", type=Path, default=None, help="default: autograder/grades-<assignment>.csv")
+    args = parser.parse_args(argv)
+    course = course_in_repository()
+    rows = collect_rows(course.db_url, args.assignment, course.status)
+    path = write_csv(rows, args.csv or course.root / f"grades-{args.assignment}.csv")
+    print(format_table(rows))
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -129,3 +129,16 @@ def block_calls(ResNet50) -> dict[str, int]:
     for call in calls:
         counts[call.kind] = counts.get(call.kind, 0) + 1
     return counts
+
+
+def stage_output_shapes(ResNet50) -> list[tuple]:
+    """Output shape (batch omitted) of each stage, read from the notebook's own
+    block calls: a stage ends where the next convolutional block begins."""
+    checks = fresh_checks()
+    _, calls, _ = checks._build_recording_calls(ResNet50, (64, 64, 3), 6)
+    shapes = []
+    for index, call in enumerate(calls):
+        is_last = index == len(calls) - 1
+        if is_last or calls[index + 1].kind == "convolutional_block":
+            shapes.append(tuple(int(d) for d in call.output_shape[-3:]) if call.output_shape else None)
+    return shapes
