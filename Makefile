@@ -40,7 +40,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/python -m resnet_course.demo
@@ -52,11 +52,13 @@ bench: setup
 	$(BIN)/python benchmarks/bench_accuracy.py
 	$(BIN)/python benchmarks/bench_cpu_throughput.py
 
+# JupyterLab for students (no formgrader) and for instructors (with it).
+# Pass extra options through LAB_ARGS, e.g. LAB_ARGS="--port 8890 --allow-root".
 lab: setup
-	cd assignments && ../$(BIN)/jupyter lab
+	$(BIN)/python -m resnet_course.lab student $(LAB_ARGS)
 
 formgrader: setup
-	$(BIN)/jupyter lab
+	$(BIN)/python -m resnet_course.lab instructor $(LAB_ARGS)
 
 clean:
 	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/demo
