@@ -32,10 +32,22 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Kernels started by nbgrader inherit this: the notebook skips its own long
-# training demonstration, which the hidden training test replaces.
-os.environ["RESNET_COURSE_AUTOGRADING"] = "1"
-
 # TensorFlow's import and the ResNet50 cells take longer than nbgrader's 30 s default.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
+
+# --- Sandboxed kernel (resnet_course.sandbox; see its docstring) --------------------
+# Every notebook nbgrader executes (autograde, validate) runs in the
+# resnet-course-sandboxed kernel: bubblewrap, no network, no view of
+# solutions/, the gradebook or other submissions, with memory/CPU/process/
+# output limits. Execute (not ExecutePreprocessor) is the section nbgrader
+# 0.9.6's autograde honours; it also overrides the notebook's own kernelspec.
+# If the kernelspec cannot be installed, grading fails ("No such kernel")
+# rather than running student code unsandboxed.
+c.Execute.kernel_name = "resnet-course-sandboxed"
+try:
+    from resnet_course.sandbox.kernelspec import ensure_installed
+    ensure_installed()
+except ImportError:
+    pass
+# --- end of sandboxed kernel block ----------------------------------------------------

@@ -33,7 +33,7 @@ def executed_master(tmp_path_factory, repo_root):
     folder = tmp_path_factory.mktemp("master") / "resnets"
     shutil.copytree(repo_root / "solutions" / "resnets", folder)
     notebook = nbformat.read(folder / "resnets.ipynb", as_version=4)
-    env_backup = os.environ.pop("RESNET_COURSE_AUTOGRADING", None)
+    env_backup = os.environ.pop("NBGRADER_EXECUTION", None)
     os.environ["RESNET_COURSE_DATA_DIR"] = str(repo_root / "data")
     start = time.perf_counter()
     try:
@@ -41,7 +41,7 @@ def executed_master(tmp_path_factory, repo_root):
                        resources={"metadata": {"path": str(folder)}}).execute()
     finally:
         if env_backup is not None:
-            os.environ["RESNET_COURSE_AUTOGRADING"] = env_backup
+            os.environ["NBGRADER_EXECUTION"] = env_backup
     seconds = time.perf_counter() - start
     (repo_root / "artifacts").mkdir(exist_ok=True)
     (repo_root / "artifacts" / "master_notebook_run.json").write_text(json.dumps({"seconds": round(seconds, 1)}))

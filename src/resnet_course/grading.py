@@ -16,15 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-#: Set (to 1) in the kernel's environment while nbgrader grades; notebooks
-#: then skip their own long demonstrations, which the hidden tests redo.
-AUTOGRADING_ENV = "RESNET_COURSE_AUTOGRADING"
+#: nbgrader sets this in the kernel's environment to "autograde" or "validate".
+NBGRADER_EXECUTION_ENV = "NBGRADER_EXECUTION"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def autograding() -> bool:
-    """True while the notebook is being autograded."""
-    return os.environ.get(AUTOGRADING_ENV, "") not in ("", "0")
+    """True while nbgrader autogrades or validates the notebook: the notebook then
+    skips its own long demonstrations, which the hidden tests redo."""
+    return os.environ.get(NBGRADER_EXECUTION_ENV, "") in ("autograde", "validate")
 
 
 def fresh_module(name: str):

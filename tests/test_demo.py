@@ -1,0 +1,69 @@
+"""`make demo` grades the sample class: every student gets the exact score and
+status their submission deserves, feedback hides the hidden tests, and the
+export and plot are written."""
+
+import csv
+
+import pytest
+
+from resnet_course.demo import run_demo
+
+pytestmark = pytest.mark.slow
+
+# student -> (status, total, {exercise: points}); out of 20: 5 per exercise.
+EXPECTED = {
+    "reference": ("graded", 20, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 5, "training": 5}),
+    # Blocks right, ResNet50 left as released.
+    "partly_correct": ("graded", 10, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
+    # Shapes survive a missing final ReLU (1 point); values do not. ResNet50's own checks pass.
+    "no_final_relu": ("graded", 11, {"identity_block": 1, "convolutional_block": 5, "ResNet50": 5, "training": 0}),
+    "bn_always_training": ("graded", 7, {"identity_block": 1, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
+    # A stride on the f x f "same" convolution gives the same shapes, wrong values.
+    "stride_on_second_conv": ("graded", 11, {"identity_block": 5, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
+    # Same parameter count, but not built from the student's blocks: nothing for ResNet50.
+    "keras_applications": ("graded", 10, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
+    # Stage outputs keep their shapes (1 point); counts and the self-check fail.
+    "short_stage_4": ("graded", 11, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 1, "training": 0}),
+    "untouched": ("graded", 0, {"identity_block": 0, "convolutional_block": 0, "ResNet50": 0, "training": 0}),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "course"
+    assert run_demo(root) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def grades(demo_root):
+    with open(demo_root / "grades.csv") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_student_gets_the_expected_score(grades, student):
+    status, total, by_exercise = EXPECTED[student]
+    row = grades[student]
+    assert row["status"] == status
+    assert float(row["max_score"]) == 20
+    assert {exercise: float(row[exercise]) for exercise in by_exercise} == by_exercise
+    assert float(row["score"]) == total
+
+
+def test_broken_notebook_could_not_be_graded_and_says_why(grades):
+    row = grades["broken_notebook"]
+    assert row["status"] == "could not be graded"
+    assert "not valid notebook JSON" in row["reason"]
+    assert float(row["score"]) == 0
+
+
+def test_feedback_shows_messages_but_no_hidden_test_code(demo_root):
+    html = (demo_root / "feedback" / "no_final_relu" / "resnets" / "resnets.html").read_text()
+    assert "identity_block" in html and "ReLU" in html  # the self-check's message reaches the student
+    for hidden in ("BEGIN HIDDEN TESTS", "fresh_checks", "seed=11", "block_output_shape"):
+        assert hidden not in html
+
+
+def test_distribution_plot_is_written(demo_root):
+    assert (demo_root / "grade_distribution.png").stat().st_size > 10_000
