@@ -1393,21 +1393,30 @@ def verify_resnet50(ResNet50, *, input_shape=(64, 64, 3), classes=6) -> int:
 # ---------------------------------------------------------------------------
 
 
+def _run_check(verify, *args, **kwargs) -> int:
+    """Run a verify_* function; a failure is raised afresh from here, so the
+    student's traceback shows the message, not the checker's internals."""
+    try:
+        return verify(*args, **kwargs)
+    except SelfCheckError as error:
+        raise SelfCheckError(str(error)) from None
+
+
 def check_identity_block(identity_block) -> None:
     """Check ``identity_block``; print one line on success, raise SelfCheckError otherwise."""
-    count = verify_identity_block(identity_block, f=3, filters=(2, 4, 3), input_shape=(4, 6, 5, 3), seed=0)
+    count = _run_check(verify_identity_block, identity_block, f=3, filters=(2, 4, 3), input_shape=(4, 6, 5, 3), seed=0)
     _print(f"identity_block: all {count} checks passed.")
 
 
 def check_convolutional_block(convolutional_block) -> None:
     """Check ``convolutional_block``; print one line on success, raise SelfCheckError otherwise."""
-    count = verify_convolutional_block(
-        convolutional_block, f=3, filters=(2, 4, 5), s=2, input_shape=(4, 6, 5, 3), seed=0
+    count = _run_check(
+        verify_convolutional_block, convolutional_block, f=3, filters=(2, 4, 5), s=2, input_shape=(4, 6, 5, 3), seed=0
     )
     _print(f"convolutional_block: all {count} checks passed.")
 
 
 def check_resnet50(ResNet50) -> None:
     """Check ``ResNet50``; print one line on success, raise SelfCheckError otherwise."""
-    count = verify_resnet50(ResNet50, input_shape=(64, 64, 3), classes=6)
+    count = _run_check(verify_resnet50, ResNet50, input_shape=(64, 64, 3), classes=6)
     _print(f"ResNet50: all {count} checks passed.")
