@@ -4,7 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= cpu,course,dev
+# jax is in the default set for the second-backend test (Keras on JAX, CPU).
+EXTRAS ?= cpu,jax,course,dev
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL := 3

@@ -5,8 +5,8 @@ import tomllib
 
 import yaml
 
-# The extras a conda user gets; gpu and jax are alternatives documented in the README.
-CONDA_EXTRAS = ("cpu", "course", "dev")
+# The extras a conda user gets; gpu is the alternative documented in the README.
+CONDA_EXTRAS = ("cpu", "jax", "course", "dev")
 
 
 def _pip_pins(repo_root):
