@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (resnet-course)" >/dev/null
+	$(BIN)/python -m resnet_course.sandbox install-kernel >/dev/null
 	touch $@
 
 data: $(STAMP)

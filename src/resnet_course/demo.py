@@ -38,6 +38,12 @@ def fresh_course(root: Path) -> Course:
     return Course(root)
 
 
+def shown(path: Path) -> str:
+    """A path relative to the repository when it lies inside it."""
+    path = Path(path)
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def step(number: int, text: str) -> None:
     print(f"\n[{number}/5] {text}", flush=True)
 
@@ -71,7 +77,7 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
 
     step(4, "Generating feedback (hidden test code stripped)")
     check(run_nbgrader(course, "generate_feedback", ASSIGNMENT, "--force"), "nbgrader generate_feedback")
-    print(f"  {len(graded)} feedback reports in {course.feedback.relative_to(REPO_ROOT)}/")
+    print(f"  {len(graded)} feedback reports in {shown(course.feedback)}/")
 
     step(5, "Exporting grades")
     rows = collect_rows(course.db_url, ASSIGNMENT, course.status)
@@ -80,9 +86,9 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
     print()
     print(format_table(rows))
     print()
-    print(f"grades:       {csv_path.relative_to(REPO_ROOT)}")
-    print(f"distribution: {plot_path.relative_to(REPO_ROOT)}")
-    print(f"feedback:     {course.feedback.relative_to(REPO_ROOT)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    print(f"grades:       {shown(csv_path)}")
+    print(f"distribution: {shown(plot_path)}")
+    print(f"feedback:     {shown(course.feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
     print(f"demo finished in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -1,0 +1,121 @@
+"""Training images/s: plain ``model.fit`` versus the course path, side by side.
+
+    .venv/bin/python benchmarks/bench_cpu_throughput.py
+    .venv/bin/python benchmarks/bench_cpu_throughput.py --epochs 3 --variants float32:64:unfused mixed_bfloat16:64
+
+The baseline is what the old notebook ran: float32, ``compile(Adam(1e-3),
+"categorical_crossentropy")`` and ``model.fit(X, Y, batch_size=32)``. The
+course path is ``resnet_course.training`` with COURSE_RECIPE and the dtype
+policy ``configure_for_device()`` picks, with fused BatchNorm kernels on
+TensorFlow. Extra ``--variants`` (``policy:batch_size`` or
+``policy:batch_size:unfused``) run the course path with other settings, to
+show what each knob is worth.
+
+All models are built and warmed up first (one epoch each, which traces and
+compiles the step function; reported separately), then measured epochs run
+round-robin (baseline, course, variants, baseline, ...) so that load from
+other processes on a shared machine hits every contender alike.
+Writes ``artifacts/bench/cpu_throughput.json``.
+"""
+
+import argparse
+import time
+
+from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+
+
+class PlainFit:
+    """The baseline: the old notebook's compile and fit, one epoch per call."""
+
+    name = "baseline model.fit float32 b32"
+
+    def __init__(self, keras, build, X, Y):
+        keras.mixed_precision.set_dtype_policy("float32")
+        self.model = build()
+        self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+        self.X, self.Y = X, Y
+        self.images_per_epoch = len(X)
+
+    def epoch(self, epoch: int) -> float:
+        started = time.perf_counter()
+        self.model.fit(self.X, self.Y, batch_size=32, epochs=1, verbose=0)
+        return time.perf_counter() - started
+
+
+class CoursePath:
+    """``training.prepare_training`` + ``training.run_epoch``: what ``training.train`` runs."""
+
+    def __init__(self, keras, training, build, X, Y, recipe, policy, name, fuse_batchnorm=True):
+        keras.mixed_precision.set_dtype_policy(policy)
+        self.model = build()
+        keras.mixed_precision.set_dtype_policy("float32")
+        self.training, self.recipe, self.name = training, recipe, name
+        if fuse_batchnorm:  # as training.train does on TensorFlow
+            training.use_fused_batchnorm(self.model)
+        self.batches = training.prepare_training(self.model, X, Y, recipe)
+        self.images_per_epoch = len(self.batches) * recipe.batch_size
+
+    def epoch(self, epoch: int) -> float:
+        return self.training.run_epoch(self.model, self.batches, epoch, self.recipe.epochs, verbose=0)["seconds"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=2, help="measured epochs per contender (after one warm-up epoch)")
+    parser.add_argument("--variants", nargs="*", default=[],
+                        help="extra course-path settings, as policy:batch_size or policy:batch_size:unfused")
+    args = parser.parse_args()
+
+    keras = keras_module()
+    from resnet_course import training
+
+    setup = training.configure_for_device()
+    course_policy = setup.dtype_policy
+    print(setup.summary)
+    X, Y, _, _ = signs_arrays()
+    build = reference_resnet50()
+    recipe = training.COURSE_RECIPE.replace(epochs=args.epochs + 1)
+
+    contenders = [PlainFit(keras, build, X, Y),
+                  CoursePath(keras, training, build, X, Y, recipe, course_policy,
+                             f"course path {course_policy} b{recipe.batch_size}"
+                             f"{' fused BN' if setup.fused_batchnorm else ''}",
+                             fuse_batchnorm=setup.fused_batchnorm)]
+    for variant in args.variants:
+        policy, batch_size, *rest = variant.split(":")
+        fused = rest != ["unfused"] and training.fused_batchnorm_available()
+        contenders.append(CoursePath(keras, training, build, X, Y, recipe.replace(batch_size=int(batch_size)),
+                                     policy, f"variant {policy} b{batch_size} {'fused' if fused else 'unfused'} BN",
+                                     fuse_batchnorm=fused))
+
+    warmup = {}
+    for contender in contenders:
+        warmup[contender.name] = contender.epoch(0)
+        print(f"warm-up epoch (traces the step) {contender.name}: {warmup[contender.name]:.1f} s", flush=True)
+    seconds = {contender.name: [] for contender in contenders}
+    for epoch in range(1, args.epochs + 1):
+        for contender in contenders:
+            seconds[contender.name].append(contender.epoch(epoch))
+            print(f"epoch {epoch} {contender.name}: {seconds[contender.name][-1]:.1f} s", flush=True)
+
+    baseline = contenders[0]
+    baseline_rate = baseline.images_per_epoch * args.epochs / sum(seconds[baseline.name])
+    rows = []
+    for contender in contenders:
+        rate = contender.images_per_epoch * args.epochs / sum(seconds[contender.name])
+        rows.append({
+            "contender": contender.name,
+            "images/s": rate,
+            "x baseline": rate / baseline_rate,
+            "median epoch s": median(seconds[contender.name]),
+            "warm-up epoch s": warmup[contender.name],
+            "images/epoch": contender.images_per_epoch,
+        })
+    print()
+    print_table(rows, list(rows[0]))
+    write_json("cpu_throughput", {"device": setup.summary, "measured_epochs": args.epochs, "rows": rows,
+                                  "epoch_seconds": seconds, "warmup_seconds": warmup})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Epoch time and 10-epoch test accuracy of the course path on a GPU.
+
+    KERAS_BACKEND=jax python benchmarks/bench_gpu.py            # JAX + CUDA, no TensorFlow needed
+    KERAS_BACKEND=tensorflow python benchmarks/bench_gpu.py
+    python benchmarks/bench_gpu.py --seeds 0 1 2 --precision float32
+
+Uses ``configure_for_device()`` (mixed bfloat16 on Ampere or newer, mixed
+float16 before that; XLA via ``jit_compile="auto"``) and COURSE_RECIPE.
+The first epoch includes compilation and is reported apart from the
+steady epochs. Exits with a message, doing nothing, when the backend sees
+no GPU (``--allow-cpu`` runs anyway, e.g. as a smoke test with
+``--epochs 1 --train-images 128``).
+Nothing on this path imports TensorFlow unless it is the Keras backend;
+the data are read with h5py. Writes ``artifacts/bench/gpu.json``.
+"""
+
+import argparse
+import sys
+import time
+
+from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--precision", default="auto", help="dtype policy, or 'auto'")
+    parser.add_argument("--epochs", type=int, default=None, help="override COURSE_RECIPE's epochs")
+    parser.add_argument("--train-images", type=int, default=None, help="train on the first N images only")
+    parser.add_argument("--allow-cpu", action="store_true", help="run even without a GPU (smoke test)")
+    args = parser.parse_args()
+
+    keras_module()
+    from resnet_course import training
+    from resnet_course.keras_setup import accelerator_names
+
+    if not accelerator_names() and not args.allow_cpu:
+        print(f"No GPU visible to Keras' {training.keras.backend.backend()} backend: nothing to measure. "
+              "Run this on a machine with a CUDA GPU (e.g. KERAS_BACKEND=jax with jax[cuda12]), "
+              "or pass --allow-cpu for a smoke test.")
+        return 0
+
+    setup = training.configure_for_device(args.precision)
+    print(setup.summary, flush=True)
+    X_train, Y_train, X_test, Y_test = signs_arrays()
+    if args.train_images:
+        X_train, Y_train = X_train[: args.train_images], Y_train[: args.train_images]
+    build = reference_resnet50()
+    recipe = training.COURSE_RECIPE
+    if args.epochs:
+        recipe = recipe.replace(epochs=args.epochs, warmup_epochs=min(recipe.warmup_epochs, args.epochs - 1))
+
+    rows = []
+    for seed in args.seeds:
+        started = time.perf_counter()
+        model = build()
+        result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2)
+        test = training.evaluate(model, X_test, Y_test)
+        epochs = result.history["seconds"]
+        rows.append({
+            "seed": seed,
+            "test acc": test["accuracy"],
+            "train acc": training.evaluate(model, X_train, Y_train)["accuracy"],
+            "first epoch s": epochs[0],
+            "steady epoch s": median(epochs[1:]) if len(epochs) > 1 else float("nan"),
+            "img/s": result.steady_images_per_second or result.images_per_second,
+            "bn s": result.bn_seconds,
+            "wall s": time.perf_counter() - started,
+        })
+    print()
+    print_table(rows, list(rows[0]))
+    accuracies = [row["test acc"] for row in rows]
+    print(f"\ntest accuracy median {median(accuracies):.4f}, min {min(accuracies):.4f} over {len(rows)} seed(s)")
+    write_json("gpu", {"device": setup.summary, "recipe": recipe, "runs": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

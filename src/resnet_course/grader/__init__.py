@@ -1,0 +1,19 @@
+"""Sandboxed, parallel autograding of untrusted notebooks with nbgrader.
+
+``python -m resnet_course.grader autograde ASSIGNMENT`` grades every
+submission in its own sandbox (``resnet_course.sandbox``), N at a time or on
+a Dask cluster, and merges the results into the gradebook from one process.
+
+Modules, one job each:
+
+* ``course``: folders and gradebook from ``nbgrader_config.py``;
+* ``submissions``: read a submitted folder safely (no links, no shadowing modules);
+* ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
+* ``prepare``: a submission becomes a self-contained job, or a reason;
+* ``template``: the student-free gradebook each job grades into;
+* ``job`` / ``job_runner``: one job, run in a private course root;
+* ``execute`` / ``kernel_guard``: sandboxed execution, tamper guard, dead kernels;
+* ``parallel``: threads or Dask;
+* ``merge``: the single writer to the gradebook;
+* ``report`` / ``integrity``: status and reason per student; gradebook checks.
+"""

@@ -1,0 +1,77 @@
+"""Command line of the sandboxed, parallel grader.
+
+Usage, from the course root (where ``nbgrader_config.py`` is)::
+
+    python -m resnet_course.grader autograde ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT]
+        [--students a,b] [--timeout S] [--protect MODULE] [--memory-bytes N ...]
+    python -m resnet_course.grader export ASSIGNMENT [-o FILE]
+
+``autograde`` grades every submission under the submitted folder (or the
+listed students), N at a time (default: one per core) or on a Dask
+cluster, each in its own sandbox, and prints one line per student.
+``export`` prints each student's status (graded / could not be graded),
+score and reason as CSV. The exit status is 0 when the gradebook passed
+its integrity check after grading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from resnet_course.sandbox.limits import SandboxLimits
+
+from . import integrity, report
+from .autograde import autograde, settings_for
+from .course import Course
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m resnet_course.grader", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=".", help="course root holding nbgrader_config.py (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("autograde", help="grade submissions, sandboxed and in parallel")
+    grade.add_argument("assignment")
+    grade.add_argument("--workers", type=int, help="submissions graded at once (default: number of cores)")
+    grade.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    grade.add_argument("--students", help="comma-separated student ids (default: all submitted)")
+    grade.add_argument("--timeout", type=int, help="seconds per cell (default: the course's Execute.timeout)")
+    grade.add_argument("--protect", action="append", default=[], metavar="MODULE",
+                       help="a module whose functions the tamper guard restores before tests (repeatable)")
+    SandboxLimits.add_arguments(grade)
+    export = commands.add_parser("export", help="status, score and reason per student, as CSV")
+    export.add_argument("assignment")
+    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    course = Course.load(Path(args.root))
+    if args.command == "export":
+        text = report.to_csv(report.export_rows(course, args.assignment))
+        if args.output:
+            Path(args.output).write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
+    settings = settings_for(course, SandboxLimits.from_arguments(args), args.timeout, args.protect)
+    before = integrity.snapshot(course.db_path) if course.db_path.exists() else None
+    reports = autograde(course, args.assignment, settings, students, args.workers, args.scheduler)
+    for student, entry in sorted(reports.items()):
+        print(f"{student}: {entry.status} - {entry.reason}")
+    if before is not None:
+        problems = integrity.check(course.db_path, before, {(s, args.assignment) for s in reports})
+        if problems:
+            print("gradebook integrity check FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
+    print(f"graded {sum(r.status == report.GRADED for r in reports.values())} of {len(reports)}; gradebook intact")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Grade an assignment's submissions in parallel, sandboxed, with one writer to the gradebook.
+
+The coordinator (this module) prepares every submission (``prepare.py``),
+hands the gradable ones to workers (``parallel.py``), and merges each
+result into the gradebook and autograded folder as it arrives
+(``merge.py``), then saves the grading report (``report.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from resnet_course.sandbox.limits import SandboxLimits
+
+from . import report
+from .course import Course
+from .job import JobResult
+from .merge import merge_result
+from .parallel import run_jobs
+from .prepare import GradingSettings, check_student_id, prepare_submission, source_files
+from .template import has_assignment, template_gradebook, imports_of_test_cells
+
+log = logging.getLogger(__name__)
+JOB_OVERHEAD_SECONDS = 120
+
+
+def settings_for(course: Course, limits: SandboxLimits, timeout: int | None = None,
+                 protected_modules: list[str] | None = None) -> GradingSettings:
+    """Grading settings from the course configuration, the limits and overrides."""
+    from .execute import DEFAULT_PROTECTED_MODULES
+
+    return GradingSettings(
+        timeout=timeout or course.execute_timeout(),
+        launcher_arguments=limits.as_arguments(),
+        protected_modules=list(DEFAULT_PROTECTED_MODULES) + list(protected_modules or []),
+        wall_seconds=limits.wall_seconds + JOB_OVERHEAD_SECONDS,
+    )
+
+
+def autograde(course: Course, assignment: str, settings: GradingSettings, students: list[str] | None = None,
+              workers: int | None = None, scheduler: str | None = None) -> dict[str, report.StudentReport]:
+    """Grade ``students`` (default: all with a submission) and return their reports.
+
+    Raises:
+        ValueError: The assignment is not in the gradebook.
+    """
+    template = template_gradebook(course.db_path)
+    notebook_names = has_assignment(template, assignment)
+    if not notebook_names:
+        raise ValueError(f"assignment {assignment!r} is not in the gradebook; run "
+                         f"`nbgrader generate_assignment {assignment}` first")
+    if students:
+        students = [check_student_id(s) for s in students]
+    else:
+        students = []
+        for name in course.students_with_submissions(assignment):
+            try:
+                students.append(check_student_id(name))
+            except ValueError as error:
+                log.warning("skipping submitted folder: %s", error)
+    protected = list(dict.fromkeys(settings.protected_modules + imports_of_test_cells(template, assignment)))
+    settings = dataclasses.replace(settings, protected_modules=protected)
+    sources = source_files(course, assignment)
+    reports: dict[str, report.StudentReport] = {}
+    notes_before: dict[str, list[str]] = {}
+    jobs = []
+    for student in students:
+        prepared = prepare_submission(course, assignment, student, notebook_names, template, sources, settings)
+        if prepared.job is None:
+            _record(course, assignment, JobResult(student, False, prepared.reason), prepared.notes, reports)
+        else:
+            notes_before[student] = prepared.notes
+            jobs.append(prepared.job)
+    for job, result in run_jobs(jobs, workers=workers, scheduler=scheduler):
+        _record(course, assignment, result, notes_before[job.student], reports)
+    report.save(course.report_path(assignment), reports)
+    return reports
+
+
+def _record(course: Course, assignment: str, result: JobResult, earlier_notes: list[str],
+            reports: dict[str, report.StudentReport]) -> None:
+    notes = list(earlier_notes) + list(result.notes)
+    merge_result(course, assignment, result)
+    status = report.GRADED if result.graded else report.NOT_GRADED
+    reports[result.student] = report.StudentReport(
+        result.student, status, report.summarise(result.graded, result.reason, notes), notes, round(result.seconds, 2)
+    )
+    log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
+

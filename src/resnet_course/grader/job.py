@@ -1,0 +1,182 @@
+"""One submission's grading job: self-contained, so that any worker (a local thread, a Dask worker on another host) can run it.
+
+A :class:`GradingJob` carries everything needed: the template gradebook,
+the assignment's non-notebook source files, the prepared submission and
+the settings. :func:`grade_job` lays out a private course root in a
+temporary folder, runs nbgrader's autograde in a child process
+(``job_runner.py``; nbgrader changes the working folder and environment of
+its process, and a crash there must not take the worker down; the child
+is forked from a preloaded forkserver where possible) and returns
+a :class:`JobResult`: scores, comments and the autograded files. It never
+touches the course's own folders or gradebook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MAX_RESULT_FILE_BYTES = 20 * 1024 * 1024
+RUNNER_OUTPUT_BYTES = 20_000
+
+
+@dataclasses.dataclass
+class GradingJob:
+    """Input of one grading job.
+
+    Attributes:
+        assignment: Assignment name.
+        student: Student id.
+        course_id: nbgrader course id.
+        template: Template gradebook (sqlite bytes, no students).
+        source_files: The assignment's non-notebook source files (relative path -> bytes).
+        files: The prepared submission (relative path -> bytes).
+        timeout: Per-cell timeout in seconds.
+        launcher_arguments: Sandbox launcher options (limits).
+        protected_modules: Modules the tamper guard restores.
+        wall_seconds: Time the whole job may take before it is abandoned.
+    """
+
+    assignment: str
+    student: str
+    course_id: str
+    template: bytes
+    source_files: dict[str, bytes]
+    files: dict[str, bytes]
+    timeout: int
+    launcher_arguments: list[str]
+    protected_modules: list[str]
+    wall_seconds: int
+
+
+@dataclasses.dataclass
+class JobResult:
+    """Output of one grading job.
+
+    Attributes:
+        student: Student id.
+        graded: Whether nbgrader produced grades.
+        reason: Why not, or None.
+        grades: One dict per graded cell (notebook, cell, auto_score, max_score, needs_manual_grade).
+        comments: One dict per commented cell (notebook, cell, auto_comment).
+        notebooks: Per notebook: late_submission_penalty, flagged.
+        timestamp: The submission time nbgrader recorded (ISO text) or None.
+        files: The autograded folder (relative path -> bytes).
+        notes: What the sandbox and the guard observed.
+        seconds: Time spent in the job.
+        log: The end of nbgrader's log.
+    """
+
+    student: str
+    graded: bool
+    reason: str | None
+    grades: list[dict] = dataclasses.field(default_factory=list)
+    comments: list[dict] = dataclasses.field(default_factory=list)
+    notebooks: dict[str, dict] = dataclasses.field(default_factory=dict)
+    timestamp: str | None = None
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+    log: str = ""
+
+
+def grade_job(job: GradingJob) -> JobResult:
+    """Grade one submission in a private course root and return the result (runs on a worker)."""
+    started = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix=f"resnet-grade-{job.student}-"))
+    try:
+        _write_tree(root / "autograder" / "submitted" / job.student / job.assignment, job.files)
+        _write_tree(root / "source" / job.assignment, job.source_files)
+        (root / "autograder" / "gradebook.db").write_bytes(job.template)
+        settings = {k: v for k, v in dataclasses.asdict(job).items() if k not in ("template", "source_files", "files")}
+        (root / "job.json").write_text(json.dumps(settings))
+        failure = _run_runner(root, job.wall_seconds)
+        log = _tail(root / "runner.log")
+        result_path = root / "result.json"
+        if failure or not result_path.exists():
+            return JobResult(job.student, False, failure or "the grading process wrote no result",
+                             log=log, seconds=time.monotonic() - started)
+        result = JobResult(**json.loads(result_path.read_text()))
+        autograded = root / "autograder" / "autograded" / job.student / job.assignment
+        result.files = _read_tree(autograded) if result.graded else {}
+        result.log = log + result.log
+        result.seconds = time.monotonic() - started
+        return result
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _run_runner(root: Path, timeout: int) -> str | None:
+    """Run ``job_runner`` on ``root`` in a child process; return why it failed, or None.
+
+    Where this process may have children of its own (not a daemonic
+    multiprocessing worker, as Dask's are), the child is forked from a
+    forkserver that has nbgrader imported already, which saves seconds per
+    submission; otherwise it is a fresh interpreter.
+    """
+    log_path = root / "runner.log"
+    if not multiprocessing.current_process().daemon:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["resnet_course.grader.job_runner"])
+        from . import job_runner
+
+        child = context.Process(target=job_runner.child_main, args=(str(root), str(log_path), _runner_environment()))
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            return f"grading took longer than {timeout} s and was abandoned"
+        return None if child.exitcode == 0 else f"the grading process failed (exit {child.exitcode})"
+    with open(log_path, "wb") as output:
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-m", "resnet_course.grader.job_runner", str(root)],
+                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                timeout=timeout, env=_runner_environment(),
+            )
+        except subprocess.TimeoutExpired:
+            return f"grading took longer than {timeout} s and was abandoned"
+    return None if completed.returncode == 0 else f"the grading process failed (exit {completed.returncode})"
+
+
+def _runner_environment() -> dict[str, str]:
+    # nbgrader runs `alembic` from PATH: this environment's bin/ must come first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return dict(os.environ, PATH=path, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+
+
+def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for relative, content in files.items():
+        target = (folder / relative).resolve()
+        if folder.resolve() not in target.parents:
+            raise ValueError(f"refusing to write {relative!r} outside the job folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def _read_tree(folder: Path) -> dict[str, bytes]:
+    files = {}
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_RESULT_FILE_BYTES:
+            files[str(path.relative_to(folder))] = path.read_bytes()
+    return files
+
+
+def _tail(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-RUNNER_OUTPUT_BYTES:].decode(errors="replace")

@@ -1,0 +1,147 @@
+"""Child process of a grading job: nbgrader autograde in a private course root.
+
+Usage: ``python -m resnet_course.grader.job_runner ROOT`` where ROOT holds
+``job.json``, ``source/``, ``autograder/submitted/`` and a template
+``autograder/gradebook.db`` (see ``job.py``). Writes ``ROOT/result.json``.
+The notebook runs in a sandboxed kernel (``execute.SandboxedExecute``);
+this process holds the private gradebook, the kernel never does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+from nbgrader.utils import capture_log
+from traitlets.config import Config
+
+from .execute import SandboxedExecute
+from .job import JobResult
+
+LOG_TAIL = 6000
+
+
+def autograde_config(root: Path, job: dict) -> Config:
+    """nbgrader configuration for grading one student in ``root`` with the sandboxed executor."""
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = job["course_id"]
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.submitted_directory = "autograder/submitted"
+    config.CourseDirectory.autograded_directory = "autograder/autograded"
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+    config.CourseDirectory.assignment_id = job["assignment"]
+    config.CourseDirectory.student_id = job["student"]
+    config.Autograde.autograde_preprocessors = [
+        SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+        AssignLatePenalties, CheckCellMetadata,
+    ]
+    config.SandboxedExecute.timeout = job["timeout"]
+    config.SandboxedExecute.launcher_arguments = job["launcher_arguments"]
+    config.SandboxedExecute.protected_modules = job["protected_modules"]
+    config.SandboxedExecute.runtime_dir = str(root / "runtime")
+    config.SandboxedExecute.report_file = str(root / "sandbox-report.json")
+    return config
+
+
+def run(root: Path) -> JobResult:
+    """Autograde the one submission under ``root`` and collect its grades."""
+    job = json.loads((root / "job.json").read_text())
+    config = autograde_config(root, job)
+    coursedir = CourseDirectory(config=config)
+    app = Autograde(coursedir=coursedir, config=config)
+    app.force = True
+    app.create_student = True
+    outcome = capture_log(app)
+    log = outcome.get("log", "")
+    notes = _sandbox_notes(root / "sandbox-report.json")
+    if not outcome["success"]:
+        reason = _failure_reason(outcome.get("error", ""), log) + _kernel_stderr(root / "runtime")
+        return JobResult(job["student"], False, reason, notes=notes, log=log[-LOG_TAIL:])
+    result = _collect_grades(config, job["assignment"], job["student"])
+    result.notes = notes
+    result.log = log[-LOG_TAIL:]
+    return result
+
+
+def _collect_grades(config: Config, assignment: str, student: str) -> JobResult:
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        result = JobResult(student, True, None,
+                           timestamp=submission.timestamp.isoformat() if submission.timestamp else None)
+        for notebook in submission.notebooks:
+            result.notebooks[notebook.name] = {
+                "late_submission_penalty": notebook.late_submission_penalty, "flagged": notebook.flagged,
+            }
+            for grade in notebook.grades:
+                result.grades.append({
+                    "notebook": notebook.name, "cell": grade.name, "auto_score": grade.auto_score,
+                    "max_score": grade.max_score, "needs_manual_grade": grade.needs_manual_grade,
+                })
+            for comment in notebook.comments:
+                result.comments.append({"notebook": notebook.name, "cell": comment.name,
+                                        "auto_comment": comment.auto_comment})
+    return result
+
+
+def _sandbox_notes(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text())
+    notes = [f"kernel: {event}" for event in report.get("events", [])]
+    notes += [f"tampering undone before the test {item}" for item in report.get("tampering", [])]
+    return notes
+
+
+def _kernel_stderr(runtime: Path) -> str:
+    """What a kernel that failed to start printed (e.g. bubblewrap's complaint), for the reason."""
+    for path in sorted(runtime.glob("*-status.json")) if runtime.is_dir() else []:
+        status = json.loads(path.read_text())
+        tail = status.get("stderr_tail", "").strip()
+        if status.get("exit_status") and tail:
+            return f"; the sandboxed kernel said: {tail.splitlines()[-1][:300]}"
+    return ""
+
+
+def _failure_reason(error: str, log: str) -> str:
+    lines = [line for line in error.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "unknown error"
+    for line in log.splitlines():
+        if line.startswith("[ERROR]"):
+            return f"nbgrader could not grade it: {line[len('[ERROR] '):]} ({last})"
+    return f"nbgrader could not grade it: {last}"
+
+
+def child_main(root: str, log_path: str, environment: dict[str, str]) -> None:
+    """Entry point in a forked child: output to ``log_path``, environment replaced, then :func:`main`."""
+    import os
+
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+    os.environ.clear()
+    os.environ.update(environment)
+    main(root)
+
+
+def main(root_argument: str | None = None) -> None:
+    warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings would fill the log
+    root = Path(root_argument or sys.argv[1])
+    try:
+        result = run(root)
+    except MissingEntry as error:
+        result = JobResult(root.name, False, f"the gradebook lacks an entry: {error}")
+    (root / "result.json").write_text(json.dumps(dataclasses.asdict(result)))
+
+
+if __name__ == "__main__":
+    main()

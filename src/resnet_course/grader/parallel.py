@@ -1,0 +1,64 @@
+"""Run grading jobs N at a time: on local threads, or on an existing Dask cluster.
+
+Each job is self-contained (``job.py``), so where it runs does not change
+its result. Locally, a thread per worker starts the job's child process;
+with a scheduler address, jobs are submitted to the cluster's workers
+(which need this package, bubblewrap and the same Python environment).
+Results come back in completion order; a job that raises, or whose worker
+dies twice, comes back as "could not be graded" with the error as reason.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Iterable, Iterator
+
+from .job import GradingJob, JobResult, grade_job
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_jobs(jobs: Iterable[GradingJob], workers: int | None = None,
+             scheduler: str | None = None) -> Iterator[tuple[GradingJob, JobResult]]:
+    """Grade ``jobs``, yielding (job, result) as each finishes.
+
+    Args:
+        jobs: The jobs.
+        workers: Local concurrency (default: the number of cores); ignored with ``scheduler``.
+        scheduler: A Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+    """
+    jobs = list(jobs)
+    if scheduler:
+        yield from _run_on_dask(jobs, scheduler)
+        return
+    with ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="grade") as pool:
+        futures = {pool.submit(grade_job, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            yield job, _result_or_failure(job, future)
+
+
+def _run_on_dask(jobs: list[GradingJob], scheduler: str) -> Iterator[tuple[GradingJob, JobResult]]:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError("grading on a Dask cluster needs `pip install distributed`") from None
+    with Client(scheduler, timeout=30) as client:
+        futures = {
+            client.submit(grade_job, job, pure=False, retries=1, key=f"grade-{job.assignment}-{job.student}-{index}"): job
+            for index, job in enumerate(jobs)
+        }
+        for future in dask_completed(futures):
+            job = futures[future]
+            yield job, _result_or_failure(job, future)
+
+
+def _result_or_failure(job: GradingJob, future) -> JobResult:
+    try:
+        return future.result()
+    except Exception as error:  # a grader fault, not the student's: say so
+        return JobResult(job.student, False, f"the grading worker failed: {type(error).__name__}: {error}")

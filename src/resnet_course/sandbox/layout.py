@@ -1,0 +1,203 @@
+"""What a sandbox sees: the read-only system and Python, and nothing of the course's secrets.
+
+The sandbox root is an empty tmpfs. Into it bubblewrap binds, read-only:
+``/usr`` (and the ``/bin``, ``/lib`` links of a merged-/usr system), a few
+files of ``/etc``, the Python installation and virtual environment, the
+course helper package and ``data/``. Writable are only ``/tmp`` and the
+working folder, both size-capped tmpfs that vanish with the sandbox; the
+working folder starts as a copy of the notebook's own folder (the
+"seed"). ``solutions/``, the gradebook, ``autograder/`` and the home
+folder are simply absent. The network namespace is new and empty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import site
+import sys
+from pathlib import Path
+
+import resnet_course
+
+PACKAGE_PARENT = Path(resnet_course.__file__).resolve().parents[1]
+REPO_ROOT = Path(resnet_course.__file__).resolve().parents[2]
+
+# Paths inside the sandbox.
+SEED_MOUNT = "/run/seed"
+IPC_MOUNT = "/run/kernel"
+HOME = "/tmp"
+
+# Host folders a bind must never expose: neither they, nor anything in them,
+# nor a folder above them.
+FORBIDDEN_TREES = [REPO_ROOT / "solutions", REPO_ROOT / "autograder", REPO_ROOT / "tests"]
+# Folders that may not be bound whole (nor a folder above them); a subfolder
+# such as a Python installation under ~/.pyenv is fine.
+FORBIDDEN_WHOLE = [Path.home()]
+
+ETC_FILES = [
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+    "/etc/fonts", "/etc/alternatives", "/etc/mime.types", "/etc/nsswitch.conf",
+]
+
+# Where the course helper looks for data first (resnet_course.data); set in the sandbox so
+# that notebooks graded outside the repository (the grader's private folders) find it.
+DATA_DIR_VARIABLE = "RESNET_COURSE_DATA_DIR"
+# Variables a kernel legitimately reads (and any RESNET_COURSE_*); everything else is cleared.
+PASSED_ENVIRONMENT = [
+    "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+    "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS", "PYTHONHASHSEED", "PYTHONWARNINGS",
+    "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
+]
+
+
+@dataclasses.dataclass
+class SandboxLayout:
+    """The mounts of one sandbox.
+
+    Attributes:
+        workdir: Path of the working folder inside the sandbox.
+        seed: Host folder copied into ``workdir`` when the sandbox starts (None: empty).
+        read_only: Host paths bound read-only at the same path.
+        ipc_dir: Host folder bound writable at ``/run/kernel`` (kernel sockets), or None.
+        etc_dir: Host folder holding ``passwd`` and ``group`` for the sandbox user, or None.
+        scratch_bytes: Size of each tmpfs (``/tmp`` and ``workdir``).
+        environment: Variables set inside.
+    """
+
+    workdir: str
+    seed: Path | None = None
+    read_only: list[Path] = dataclasses.field(default_factory=list)
+    ipc_dir: Path | None = None
+    etc_dir: Path | None = None
+    scratch_bytes: int = 512 * 1024 * 1024
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def bwrap_arguments(self) -> list[str]:
+        """bubblewrap's mount and environment options for this layout (namespaces excluded)."""
+        arguments: list[str] = ["--ro-bind", "/usr", "/usr"]
+        for name in ("bin", "sbin", "lib", "lib64", "lib32"):
+            path = Path("/") / name
+            if path.is_symlink():
+                arguments += ["--symlink", os.readlink(path), str(path)]
+            elif path.exists():
+                arguments += ["--ro-bind", str(path), str(path)]
+        arguments += ["--perms", "0755", "--dir", "/etc"]
+        for path in ETC_FILES:
+            arguments += ["--ro-bind-try", path, path]
+        if self.etc_dir is not None:
+            arguments += ["--ro-bind", str(self.etc_dir / "passwd"), "/etc/passwd"]
+            arguments += ["--ro-bind", str(self.etc_dir / "group"), "/etc/group"]
+        arguments += ["--proc", "/proc", "--dev", "/dev"]
+        for device in _gpu_devices():
+            arguments += ["--dev-bind", device, device]
+        arguments += ["--perms", "1777", "--size", str(self.scratch_bytes), "--tmpfs", "/tmp"]
+        # bwrap would create missing parents 0700 as root: make them traversable first.
+        destinations = [str(p) for p in self.read_only] + [self.workdir, IPC_MOUNT, SEED_MOUNT]
+        for folder in sorted(_ancestors(destinations), key=lambda p: (p.count("/"), p)):
+            arguments += ["--perms", "0755", "--dir", folder]
+        for path in self.read_only:
+            arguments += ["--ro-bind", str(path), str(path)]
+        arguments += ["--perms", "0777", "--size", str(self.scratch_bytes), "--tmpfs", self.workdir]
+        if self.seed is not None:
+            arguments += ["--ro-bind", str(self.seed), SEED_MOUNT]
+        if self.ipc_dir is not None:
+            arguments += ["--bind", str(self.ipc_dir), IPC_MOUNT]
+        arguments += ["--chdir", self.workdir, "--clearenv"]
+        for key, value in self.environment.items():
+            arguments += ["--setenv", key, value]
+        return arguments
+
+
+def default_read_only(extra: list[Path] | None = None) -> list[Path]:
+    """Read-only paths a kernel of this environment needs.
+
+    The Python installation and virtual environment, the folder holding the
+    course package (``src/`` for an editable install), the course's
+    ``data/``, folders that ``.pth`` files add to ``sys.path``, and
+    ``extra``. Paths under another are dropped; a path that would expose a
+    forbidden folder is refused.
+    """
+    candidates = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix), PACKAGE_PARENT]
+    if (REPO_ROOT / "data").is_dir():
+        candidates.append(REPO_ROOT / "data")
+    if os.environ.get(DATA_DIR_VARIABLE):
+        candidates.append(Path(os.environ[DATA_DIR_VARIABLE]))
+    for entry in _pth_paths():
+        candidates.append(entry)
+    candidates += [Path(p) for p in os.environ.get("RESNET_SANDBOX_READ_ONLY", "").split(os.pathsep) if p]
+    candidates += list(extra or [])
+    chosen: list[Path] = []
+    for path in sorted({p.resolve() for p in candidates if p.exists()}, key=lambda p: len(p.parts)):
+        if any(path == c or c in path.parents for c in chosen):
+            continue
+        check_not_forbidden(path)
+        chosen.append(path)
+    return chosen
+
+
+def check_not_forbidden(path: Path) -> None:
+    """Raise when binding ``path`` would show a forbidden folder (it is one, or holds one)."""
+    path = path.resolve()
+    rules = [(p, True) for p in FORBIDDEN_TREES] + [(p, False) for p in FORBIDDEN_WHOLE]
+    for forbidden, whole_tree in rules:
+        forbidden = forbidden.resolve()
+        inside = whole_tree and forbidden in path.parents
+        if path == forbidden or path in forbidden.parents or inside:
+            raise PermissionError(
+                f"refusing to show {path} inside the sandbox: it exposes {forbidden}. "
+                "Bind a narrower folder (e.g. the package's own folder)."
+            )
+
+
+def sandbox_environment(home: str = HOME) -> dict[str, str]:
+    """The environment of a sandboxed kernel: a clean one, plus the variables kernels read."""
+    bin_dir = str(Path(sys.executable).parent)
+    environment = {
+        "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": home,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLCONFIGDIR": "/tmp/.matplotlib",
+        "XDG_CACHE_HOME": "/tmp/.cache",
+        "XDG_CONFIG_HOME": "/tmp/.config",
+        "IPYTHONDIR": "/tmp/.ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter-runtime",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if (REPO_ROOT / "data").is_dir():
+        environment[DATA_DIR_VARIABLE] = str(REPO_ROOT / "data")
+    for key, value in os.environ.items():
+        if key in PASSED_ENVIRONMENT or key.startswith("RESNET_COURSE_"):
+            environment[key] = value
+    return environment
+
+
+def _ancestors(paths: list[str]) -> set[str]:
+    found = set()
+    for path in paths:
+        for parent in Path(path).parents:
+            if str(parent) != "/":
+                found.add(str(parent))
+    # Parents provided by the system binds are left to them.
+    return {p for p in found if p not in ("/tmp", "/usr") and not p.startswith(("/usr/", "/proc", "/dev"))}
+
+
+def _pth_paths() -> list[Path]:
+    """Absolute folders that ``.pth`` files of the site-packages add (editable installs)."""
+    found = []
+    for directory in site.getsitepackages():
+        for pth in Path(directory).glob("*.pth"):
+            try:
+                lines = pth.read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                line = line.strip()
+                if line.startswith("/") and Path(line).is_dir():
+                    found.append(Path(line))
+    return found
+
+
+def _gpu_devices() -> list[str]:
+    return [str(p) for p in sorted(Path("/dev").glob("nvidia*")) if not p.is_dir()]

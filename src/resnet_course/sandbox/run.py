@@ -1,0 +1,82 @@
+"""Run one command in a sandbox and collect its output (self-checks and tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .layout import SEED_MOUNT, SandboxLayout, default_read_only, sandbox_environment
+from .limits import SandboxLimits
+from .process import SandboxedProcess, SandboxUser
+from .seed import copy_seed_command, stage_seed
+
+
+@dataclasses.dataclass
+class SandboxResult:
+    """How a sandboxed command ended.
+
+    Attributes:
+        exit_status: bubblewrap's exit status (the command's, or 128 + signal).
+        stdout: Its standard output (decoded, errors replaced).
+        stderr: Its standard error.
+        reason: Why a limit ended it, or None.
+    """
+
+    exit_status: int
+    stdout: str
+    stderr: str
+    reason: str | None
+
+
+def run_command(command: list[str], workdir: str = "/tmp/work", seed: Path | None = None,
+                limits: SandboxLimits | None = None, environment: dict[str, str] | None = None) -> SandboxResult:
+    """Run ``command`` sandboxed, the working folder filled from ``seed``, and wait for it.
+
+    Output is collected through files, so that a flood cannot fill the
+    grader's memory; each is read back up to 1 MiB.
+    """
+    limits = limits or SandboxLimits.from_env()
+    private = Path(tempfile.mkdtemp(prefix=f"resnet-sandbox-{os.getpid()}-run-"))
+    try:
+        user = SandboxUser.choose()
+        etc_dir = private / "etc"
+        etc_dir.mkdir()
+        user.write_account_files(etc_dir)
+        staged = None
+        if seed is not None:
+            staged = private / "seed"
+            stage_seed(seed, staged, limits.scratch_bytes)
+            command = copy_seed_command(command, SEED_MOUNT)
+        layout = SandboxLayout(
+            workdir=workdir, seed=staged, etc_dir=etc_dir, read_only=default_read_only(),
+            scratch_bytes=limits.scratch_bytes, environment={**sandbox_environment(), **(environment or {})},
+        )
+        with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:
+            process = SandboxedProcess(command, layout, limits, stdout=out, stderr=err, user=user).start()
+            try:
+                status = process.wait()
+            finally:
+                process.cleanup()
+        return SandboxResult(status, _head(private / "stdout"), _head(private / "stderr"), process.end_reason())
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _head(path: Path, limit: int = 1024 * 1024) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(limit).decode(errors="replace")
+
+
+def check_tensorflow(limits: SandboxLimits | None = None) -> SandboxResult:
+    """Import TensorFlow and run one op in a sandbox (the self-check of ``python -m resnet_course.sandbox check``)."""
+    code = (
+        "import os; os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')\n"
+        "import tensorflow as tf\n"
+        "print('tensorflow', tf.__version__, float(tf.reduce_sum(tf.ones((64, 64)))))\n"
+    )
+    return run_command([sys.executable, "-c", code], limits=limits)
+

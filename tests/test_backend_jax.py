@@ -1,0 +1,104 @@
+"""The course code on a second backend: Keras on JAX, with TensorFlow made unimportable.
+
+Runs in a subprocess because the Keras backend is fixed at import time and
+this test process already uses TensorFlow. Blocking ``import tensorflow``
+there mimics a JAX-only GPU machine, where the course must still work.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r'''
+import importlib.abc, json, sys, time
+
+class BlockTensorFlow(importlib.abc.MetaPathFinder):
+    """Make `import tensorflow` fail, as on a machine with JAX only."""
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError("tensorflow is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, BlockTensorFlow())
+started = time.perf_counter()
+
+import numpy as np
+from resnet_course.keras_setup import import_keras
+keras = import_keras()
+from resnet_course import checks, training
+from resnet_course.notebook_code import load_reference_solution
+
+report = {"backend": keras.backend.backend()}
+reference = load_reference_solution()
+
+# A two-block model built from the reference blocks.
+inputs = keras.Input((8, 8, 3))
+x = reference["convolutional_block"](inputs, f=3, filters=[2, 2, 4], s=2)
+x = reference["identity_block"](x, 3, [2, 2, 4])
+x = keras.layers.GlobalAveragePooling2D()(x)
+outputs = keras.layers.Dense(6, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+
+rng = np.random.default_rng(0)
+images = rng.random((24, 8, 8, 3)).astype(np.float32)
+labels = np.eye(6, dtype=np.float32)[rng.integers(0, 6, 24)]
+recipe = training.COURSE_RECIPE.replace(name="jax-tiny", epochs=1, batch_size=8, warmup_epochs=0, max_shift=1)
+result = training.train(model, images, labels, recipe=recipe, verbose=0)
+report["loss"] = result.history["loss"]
+
+# After train(), the first BatchNorm layer holds the exact statistics of its inputs.
+first = training.batchnorm_layers(model)[0]
+conv_out = keras.ops.convert_to_numpy(keras.Model(model.input, first.input)(images))
+report["bn_mean_error"] = float(np.max(np.abs(
+    keras.ops.convert_to_numpy(first.moving_mean) - conv_out.mean(axis=(0, 1, 2)))))
+report["bn_var_error"] = float(np.max(np.abs(
+    keras.ops.convert_to_numpy(first.moving_variance) - conv_out.var(axis=(0, 1, 2)))))
+report["momentum"] = first.momentum
+metrics = training.evaluate(model, images, labels, batch_size=16)
+direct = keras.ops.convert_to_numpy(model(images, training=False))
+report["eval_matches"] = bool(np.isclose(metrics["accuracy"], np.mean(direct.argmax(-1) == labels.argmax(-1))))
+
+# The notebook's self-checks, where resnet_course.checks has them (raise on failure).
+report["checks_available"], report["checks_passed"] = [], []
+for name in ("identity_block", "convolutional_block"):
+    check = getattr(checks, "check_" + name, None)
+    if check is not None:
+        report["checks_available"].append(name)
+        check(reference[name])
+        report["checks_passed"].append(name)
+report["tensorflow_imported"] = "tensorflow" in sys.modules
+report["seconds"] = time.perf_counter() - started
+print("REPORT " + json.dumps(report))
+'''
+
+
+def run_child() -> dict:
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    reports = [line for line in completed.stdout.splitlines() if line.startswith("REPORT ")]
+    assert completed.returncode == 0 and reports, (
+        f"the JAX child failed (exit {completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    )
+    return json.loads(reports[-1][len("REPORT "):])
+
+
+def test_training_and_batchnorm_recompute_on_jax_without_tensorflow():
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed: `pip install -e '.[jax]'` to run the second-backend test")
+    report = run_child()
+    assert report["backend"] == "jax"
+    assert not report["tensorflow_imported"]
+    assert len(report["loss"]) == 1 and report["loss"][0] > 0
+    assert report["bn_mean_error"] < 1e-4 and report["bn_var_error"] < 1e-4
+    assert report["momentum"] == 0.99
+    assert report["eval_matches"]
+    assert report["checks_passed"] == report["checks_available"]

@@ -1,0 +1,210 @@
+"""The grader: submission repair, the single-writer merge, gradebook integrity, plain
+``nbgrader autograde`` through the sandboxed kernel, and parallel/Dask grading equal to serial."""
+
+import copy
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from fixtures import bad_submissions, toy_course
+from resnet_course.grader import integrity
+from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, reconcile
+from resnet_course.grader.submissions import locate_notebook, read_submission
+from resnet_course.grader.template import has_assignment, template_gradebook, imports_of_test_cells
+
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+@pytest.fixture
+def course(tmp_path):
+    return toy_course.course_copy(tmp_path / "course")
+
+
+def grade_ids(notebook):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+
+
+def test_reconcile_restores_deleted_stripped_and_retyped_cells(course):
+    released = toy_course.released_notebook(course)
+    submitted = bad_submissions.good_notebook(course)
+    answer = submitted.cells[grade_ids(submitted).index("normalize")]
+    del answer.metadata["nbgrader"]  # stripped: the code stays as a plain cell
+    del submitted.cells[grade_ids(submitted).index("test_add")]
+    imports = submitted.cells[grade_ids(submitted).index("imports")]
+    imports.cell_type = "markdown"
+    del imports["outputs"], imports["execution_count"]
+    imports.metadata["nbgrader"]["points"] = 100
+    submitted.cells.append(copy.deepcopy(submitted.cells[grade_ids(submitted).index("add")]))  # duplicate id
+
+    repaired, notes = reconcile(submitted, released)
+
+    ids = [i for i in grade_ids(repaired) if i]
+    assert ids == ["imports", "normalize", "test_normalize", "add", "test_add"]
+    stub_index = grade_ids(repaired).index("normalize")
+    assert "NotImplementedError" in repaired.cells[stub_index].source
+    answer_index = next(i for i, c in enumerate(repaired.cells) if "np.linalg.norm" in c.source)
+    assert stub_index < answer_index < grade_ids(repaired).index("test_normalize"), "the stray answer still counts"
+    assert repaired.cells[grade_ids(repaired).index("imports")].cell_type == "code"
+    assert "points" not in repaired.cells[grade_ids(repaired).index("imports")].metadata["nbgrader"]
+    assert len({c.id for c in repaired.cells}) == len(repaired.cells)
+    assert any("test_add was missing" in n for n in notes) and any("duplicate" in n for n in notes)
+    assert any("turned into markdown" in n for n in notes)
+
+
+def test_unreadable_notebooks_are_reported_not_crashed_on():
+    with pytest.raises(UnreadableNotebook, match="not a valid notebook"):
+        read_notebook(b'{"cells": [', "toy.ipynb")
+    with pytest.raises(UnreadableNotebook, match="not UTF-8"):
+        read_notebook(b"\xff\xfe", "toy.ipynb")
+
+
+def test_submission_reader_skips_links_and_module_shadows_and_finds_renamed_notebook(course, tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    nbformat.write(bad_submissions.good_notebook(course), folder / "Copy of toy.ipynb")
+    (folder / "numpy.py").write_text("allclose = None")
+    (folder / "helper.py").write_text("HELP = 1")
+    os.symlink(course / "autograder" / "gradebook.db", folder / "grades.db")
+    submission = read_submission(folder, "someone")
+    assert set(submission.files) == {"Copy of toy.ipynb", "helper.py"}
+    assert locate_notebook(submission, "toy.ipynb", {"normalize"}) == "toy.ipynb"
+    assert any("grades.db" in n for n in submission.notes) and any("numpy" in n for n in submission.notes)
+
+
+def test_template_has_the_assignment_without_students(course):
+    template = template_gradebook(course / "autograder" / "gradebook.db")
+    assert has_assignment(template, "toy") == ["toy"]
+    assert has_assignment(template, "nope") == []
+    assert imports_of_test_cells(template, "toy") == ["numpy", "toy_checks"]
+
+
+def add_bystander(course, student="bystander", manual=1.5):
+    """A student graded earlier, with a manual score, whom grading others must not touch."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'autograder' / 'gradebook.db'}") as gradebook:
+        gradebook.add_student(student)
+        gradebook.add_submission("toy", student)
+        grade = gradebook.find_grade("test_normalize", "toy", "toy", student)
+        grade.manual_score = manual
+        gradebook.db.commit()
+
+
+def test_integrity_check_spots_changed_grades_of_others(course):
+    add_bystander(course)
+    db = course / "autograder" / "gradebook.db"
+    before = integrity.snapshot(db)
+    assert integrity.check(db, before, set()) == []
+    connection = sqlite3.connect(db)
+    connection.execute("UPDATE grade SET manual_score = 2.0")
+    connection.commit()
+    connection.close()
+    problems = integrity.check(db, before, set())
+    assert problems and "bystander" in problems[0]
+    assert integrity.check(db, before, {("bystander", "toy")}) == []
+
+
+@needs_bwrap
+def test_plain_nbgrader_autograde_runs_student_code_sandboxed(course):
+    probe = (
+        "import os, socket\nprint('UID', os.getuid())\nprint('SEES', sorted(os.listdir('../..')))\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('NETWORK reachable')\n"
+        "except OSError:\n    print('NETWORK unreachable')\n"
+    )
+    cases = [bad_submissions.Case("prober", bad_submissions._variant(
+        lambda nb, c: bad_submissions._insert_after(nb, "normalize", probe)), 3)]
+    bad_submissions.write_class(course, cases)
+    (course / "autograder" / "submitted" / "other").mkdir()
+    result = toy_course.nbgrader(course, "autograde", "toy", "--student", "prober")
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (course / "autograder" / "autograded" / "prober" / "toy" / "toy.ipynb").read_text()
+    assert "NETWORK unreachable" in text and "other" not in text.split("SEES")[1].split("\\n")[0]
+    if os.geteuid() == 0:
+        assert "UID 0" not in text
+    assert toy_course.scores(course) == {"prober": 3.0}
+
+
+def autograded_outputs(course, student):
+    """Stream and error outputs of each cell of a student's autograded notebook."""
+    notebook = nbformat.read(course / "autograder" / "autograded" / student / "toy" / "toy.ipynb", as_version=4)
+    found = []
+    for cell in notebook.cells:
+        outputs = [(o.get("output_type"), o.get("name"), o.get("text"), o.get("ename")) for o in cell.get("outputs", [])]
+        found.append((cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source, outputs))
+    return found
+
+
+def grades(course):
+    db = course / "autograder" / "gradebook.db"
+    return {k: v for k, v in integrity.snapshot(db)["rows"].items() if k[4] == "grade"}
+
+
+@pytest.fixture
+def dask_cluster():
+    """A Dask scheduler and two workers, as separate processes on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = toy_course.environment()
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    address = f"tcp://127.0.0.1:{port}"
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                          "--nworkers", "1", "--no-dashboard", "--name", f"grader-{n}"],
+                         env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for n in range(2)
+    ]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for process in workers + [scheduler]:
+            process.terminate()
+        for process in workers + [scheduler]:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+SMALL_CLASS = ["good", "syntax_error", "patched_numpy", "kernel_exit", "deleted_test"]
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_grading_on_a_dask_cluster_equals_serial_grading(tmp_path, dask_cluster):
+    cases = [c for c in bad_submissions.CASES if c.name in SMALL_CLASS]
+    serial = toy_course.course_copy(tmp_path / "serial")
+    distributed = toy_course.course_copy(tmp_path / "distributed")
+    for course in (serial, distributed):
+        bad_submissions.write_class(course, cases)
+
+    started = time.monotonic()
+    result = toy_course.grader(serial, "autograde", "toy", "--workers", "1")
+    serial_seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    started = time.monotonic()
+    result = toy_course.grader(distributed, "autograde", "toy", "--scheduler", dask_cluster)
+    dask_seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    print(f"serial {serial_seconds:.1f} s, Dask with 2 workers {dask_seconds:.1f} s")
+
+    assert grades(serial) == grades(distributed)
+    assert toy_course.scores(serial) == {c.name: c.score for c in cases}
+    reports = toy_course.report(serial), toy_course.report(distributed)
+    for student in SMALL_CLASS:
+        assert reports[0][student]["status"] == reports[1][student]["status"]
+        assert reports[0][student]["reason"] == reports[1][student]["reason"]
+        assert autograded_outputs(serial, student) == autograded_outputs(distributed, student)
