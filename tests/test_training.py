@@ -296,3 +296,39 @@ def test_configure_for_device_picks_float32_and_no_xla_on_a_cpu():
         assert "CPU" in setup.summary
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+# ---------------------------------------------------------------- pretrained model file
+
+
+def test_load_pretrained_says_how_to_make_a_missing_model(tmp_path):
+    from resnet_course.pretrained import PretrainedModelMissing, load_pretrained
+
+    with pytest.raises(PretrainedModelMissing, match="make pretrained"):
+        load_pretrained(tmp_path / "resnet50_signs.h5")
+
+
+def test_saved_model_loads_back_with_the_same_predictions(tmp_path, data):
+    from resnet_course.pretrained import load_pretrained, save_model
+
+    x, y = data
+    model = tiny_model()
+    train(model, x, y, recipe=TINY_RECIPE, verbose=0)  # compiled, with optimizer state
+    path = tmp_path / "model.h5"
+    save_model(model, path)
+    np.testing.assert_allclose(predict_classes(load_pretrained(path), x), predict_classes(model, x))
+    assert evaluate(load_pretrained(path), x, y) == pytest.approx(evaluate(model, x, y))
+
+
+def test_pretrained_refuses_to_overwrite_without_force(tmp_path, capsys):
+    from resnet_course import pretrained
+
+    existing = tmp_path / "resnet50_signs.h5"
+    existing.write_bytes(b"old model")
+    assert pretrained.main(["--output", str(existing)]) == 1
+    assert existing.read_bytes() == b"old model"
+    assert "--force" in capsys.readouterr().err
+    pretrained.metadata_path(existing).write_text("{}")
+    backup = pretrained.keep_backup(existing)
+    assert backup.read_bytes() == b"old model" and not existing.exists()
+    assert (tmp_path / "resnet50_signs.json.bak").read_text() == "{}"
