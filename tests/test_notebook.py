@@ -21,14 +21,18 @@ BN_FIX_THRESHOLD = 0.80
 MAX_SECONDS = 600  # the course promises under 10 minutes on a 2-core machine
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Keras' summary colours its numbers
+
+
 def _text_outputs(cell):
+    """The cell's printed text, without terminal colour codes."""
     texts = []
     for output in cell.get("outputs", []):
         if output["output_type"] == "stream":
             texts.append(output["text"])
         elif output["output_type"] in ("execute_result", "display_data"):
             texts.append(output.get("data", {}).get("text/plain", ""))
-    return "".join(texts)
+    return ANSI_ESCAPE.sub("", "".join(texts))
 
 
 def _cell_seconds(cell):
