@@ -111,7 +111,7 @@ def save_readme_screenshot(page, check_cell_index, artifacts_dir):
         shutil.copyfile(path, README_SCREENSHOT)
 
 
-def test_correct_identity_block_passes_self_check_and_validate(page, launch_lab, student_root, screenshot, artifacts_dir):
+def test_self_check_passes_validates_then_names_a_mistake(page, launch_lab, student_root, screenshot, artifacts_dir):
     cells, solution_source = notebook_cells(student_root)
     open_student_notebook(page, launch_lab, student_root)
 
@@ -134,16 +134,13 @@ def test_correct_identity_block_passes_self_check_and_validate(page, launch_lab,
     assert "check_identity_block" not in message, message
     ui.close_dialog(dialog)
 
-
-def test_identity_block_without_final_relu_fails_self_check(page, launch_lab, student_root, screenshot):
-    cells, solution_source = notebook_cells(student_root)
-    open_student_notebook(page, launch_lab, student_root)
-
-    run_setup_cell(page, cells["setup"])
+    # The second case, in the same lab session as a student would work (one lab
+    # per test keeps this robust on a loaded 2-core machine, where a second
+    # lab's kernel websocket was once seen to stay at "Connecting"): the
+    # student breaks the block and sees the self-check's message in the page.
     check_output = type_and_check_identity_block(page, cells, solution_source, IDENTITY_BLOCK_WITHOUT_FINAL_RELU)
     check_output.evaluate("output => output.scrollIntoView({block: 'end'})")
     screenshot("self-check-failed")
-
     error_text = check_output.locator(ui.ERROR_OUTPUT).inner_text()
     # The traceback names the check's exception (an AssertionError) and its message the mistake.
     assert SELF_CHECK_ERROR.search(error_text), error_text
