@@ -48,7 +48,7 @@ demo: setup
 	$(BIN)/python -m resnet_course.demo
 
 pretrained: setup
-	$(BIN)/python -m resnet_course.pretrained
+	$(BIN)/python -m resnet_course.pretrained $(ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_accuracy.py
