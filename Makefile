@@ -63,4 +63,4 @@ formgrader: setup
 	$(BIN)/python -m resnet_course.lab instructor $(LAB_ARGS)
 
 clean:
-	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/demo
+	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/.runtime autograder/demo

@@ -104,8 +104,9 @@ def test_gradebook_integrity_and_nothing_else_touched(graded_class):
 def test_export_tells_status_and_reason_of_each_case(graded_class):
     export = graded_class["export"]
     assert export.returncode == 0, export.stderr
-    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(export.stdout))}
+    rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO(export.stdout))}
     for case in graded_class["cases"]:
         row = rows[case.name]
         assert row["status"] == ("graded" if case.graded else "could not be graded")
         assert float(row["score"]) == case.score and row["reason"]
+        assert float(row["normalize"]) + float(row["add"]) == case.score, row

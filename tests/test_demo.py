@@ -56,7 +56,7 @@ def test_each_student_gets_the_expected_score(grades, student):
 def test_broken_notebook_could_not_be_graded_and_says_why(grades):
     row = grades["broken_notebook"]
     assert row["status"] == "could not be graded"
-    assert "not valid notebook JSON" in row["reason"]
+    assert "resnets.ipynb is not a valid notebook" in row["reason"] and "JSON" in row["reason"]
     assert float(row["score"]) == 0
 
 

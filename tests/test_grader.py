@@ -1,7 +1,9 @@
-"""The grader: submission repair, the single-writer merge, gradebook integrity, plain
-``nbgrader autograde`` through the sandboxed kernel, and parallel/Dask grading equal to serial."""
+"""The grader: submission repair, the single-writer merge, gradebook integrity, the export,
+plain ``nbgrader autograde`` through the sandboxed kernel, and parallel/Dask grading equal to serial."""
 
 import copy
+import csv
+import io
 import os
 import shutil
 import socket
@@ -14,7 +16,10 @@ import nbformat
 import pytest
 
 from fixtures import bad_submissions, toy_course
-from resnet_course.grader import integrity
+from resnet_course.grader import integrity, report
+from resnet_course.grader.course import Course
+from resnet_course.grader.exercises import exercise_of, exercises
+from resnet_course.grader.export import export_rows, to_csv
 from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, reconcile
 from resnet_course.grader.submissions import locate_notebook, read_submission
 from resnet_course.grader.template import has_assignment, template_gradebook, imports_of_test_cells
@@ -109,6 +114,33 @@ def test_integrity_check_spots_changed_grades_of_others(course):
     problems = integrity.check(db, before, set())
     assert problems and "bystander" in problems[0]
     assert integrity.check(db, before, {("bystander", "toy")}) == []
+
+
+def test_exercises_follow_the_test_cell_names(course, repo_root):
+    assert exercises(toy_course.released_notebook(course)) == ["normalize", "add"]
+    resnets = nbformat.read(repo_root / "assignments" / "resnets" / "resnets.ipynb", as_version=4)
+    assert exercises(resnets) == ["identity_block", "convolutional_block", "ResNet50", "training"]
+    answers = ["identity_block", "convolutional_block", "ResNet50"]
+    assert exercise_of("test_identity_block_hidden_shapes", answers) == "identity_block"
+    assert exercise_of("test_training_accuracy", answers) == "training"
+
+
+def test_export_joins_report_and_gradebook_per_exercise(course):
+    add_bystander(course, "ann", manual=1.5)
+    add_bystander(course, "bob", manual=0.0)
+    toy = Course.load(course)
+    report.save(toy.report_path("toy"), {
+        "ann": report.StudentReport("ann", report.GRADED, "graded normally", ["kernel: a note"], 2.5),
+        "bob": report.StudentReport("bob", report.NOT_GRADED, "toy.ipynb is not a valid notebook", [], 0.1),
+    })
+    rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO(to_csv(export_rows(toy, "toy"))))}
+    assert rows["ann"] == {
+        "student_id": "ann", "assignment": "toy", "status": "graded", "reason": "graded normally",
+        "score": "1.5", "max_score": "3.0", "normalize": "1.5", "add": "0.0", "grading_seconds": "2.5",
+        "notes": "kernel: a note",
+    }
+    assert rows["bob"]["status"] == "could not be graded" and rows["bob"]["reason"].startswith("toy.ipynb")
+    assert "bystander" not in rows, "only students the grader reported on"
 
 
 @needs_bwrap

@@ -2,12 +2,13 @@
 
 1. generate the student version of the assignment with nbgrader;
 2. write a class of sample submissions made from the master notebook;
-3. autograde each submission, recording whether it could be graded;
+3. autograde them with the sandboxed, parallel grader (``resnet_course.grader``);
 4. generate feedback (results and messages, no hidden test code);
 5. export grades to CSV, print a table, and plot the grade distribution.
 
 Everything lands in ``autograder/demo/`` (git-ignored), a course folder of
-its own, so the instructor's real gradebook is never touched.
+its own configured like the repository (``nbgrader_config.py``, sources from
+``solutions/``), so the instructor's real gradebook is never touched.
 """
 
 from __future__ import annotations
@@ -18,24 +19,43 @@ import sys
 import time
 from pathlib import Path
 
-from .autograde import Course, grade_submission, run_nbgrader
-from .export import collect_rows, format_table, plot_distribution, write_csv
+from .grader.autograde import autograde, settings_for
+from .grader.course import CONFIG_FILE, Course, read_config
+from .grader.export import export_rows, to_csv
+from .grader.nbgrader_steps import generate_assignment, generate_feedback
+from .grader.parallel import default_workers
+from .grader.report import GRADED, StudentReport
+from .grader.summary import format_table, plot_distribution
 from .notebook_code import REPO_ROOT
 from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
+from .sandbox.limits import SandboxLimits
 
 DEMO_ROOT = REPO_ROOT / "autograder" / "demo"
 MARKER = ".made-by-make-demo"
+#: nbgrader's folders inside the demo's root; the sources stay the repository's solutions/.
+FOLDERS = {"release": "release", "submitted": "submitted", "autograded": "autograded", "feedback": "feedback"}
 
 
-def fresh_course(root: Path) -> Course:
-    """An empty course folder; refuses to delete a folder the demo did not make."""
+def fresh_folder(root: Path) -> Path:
+    """An empty demo folder; refuses to delete a folder the demo did not make."""
+    root = Path(root).resolve()
     if root.exists():
         if not (root / MARKER).exists():
             raise SystemExit(f"{root} exists and was not made by `make demo`; move it away first.")
         shutil.rmtree(root)
     root.mkdir(parents=True)
     (root / MARKER).write_text("Made by `make demo`; deleted and rebuilt by the next run.\n")
-    return Course(root)
+    return root
+
+
+def demo_course(root: Path) -> Course:
+    """The repository's nbgrader configuration (header, feedback, timeouts) on the demo's folders."""
+    config = read_config(REPO_ROOT / CONFIG_FILE)
+    for step, folder in FOLDERS.items():
+        config.CourseDirectory[f"{step}_directory"] = folder
+    config.CourseDirectory.source_directory = str(REPO_ROOT / "solutions")
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    return Course.from_config(root, config)
 
 
 def shown(path: Path) -> str:
@@ -48,47 +68,53 @@ def step(number: int, text: str) -> None:
     print(f"\n[{number}/5] {text}", flush=True)
 
 
-def check(result, what: str) -> None:
-    if result.returncode != 0:
-        raise SystemExit(f"{what} failed:\n{result.stdout}\n{result.stderr}")
+def grade_with_progress(course: Course, students: list[str]) -> dict[str, StudentReport]:
+    """Autograde with the course's timeouts and the default sandbox limits, a bar advancing per result."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(students), unit="submission", file=sys.stdout, dynamic_ncols=True) as bar:
+        def advance(entry: StudentReport) -> None:
+            bar.set_postfix_str(f"{entry.student}: {entry.status}")
+            bar.update()
+
+        return autograde(course, ASSIGNMENT, settings_for(course, SandboxLimits.from_env()), students,
+                         on_report=advance)
 
 
 def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
-    from tqdm import tqdm
-
     started = time.perf_counter()
-    course = fresh_course(root)
+    root = fresh_folder(root)
+    course = demo_course(root)
+    feedback = root / FOLDERS["feedback"]
 
     step(1, f"Generating the student version of '{ASSIGNMENT}' from solutions/{ASSIGNMENT}/")
-    check(run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force"), "nbgrader generate_assignment")
+    generate_assignment(course, ASSIGNMENT)
 
     step(2, f"Writing {len(students)} sample submissions made from the master notebook")
-    write_sample_class(course.submitted, students)
+    write_sample_class(root / FOLDERS["submitted"], students)
     for student in students:
         print(f"  {student.student_id:<22} {student.description}")
 
-    step(3, "Autograding (each submission runs its notebook and the hidden tests)")
-    outcomes = []
-    bar = tqdm(students, unit="submission", file=sys.stdout, dynamic_ncols=True)
-    for student in bar:
-        bar.set_description(f"grading {student.student_id}")
-        outcomes.append(grade_submission(course, ASSIGNMENT, student.student_id))
-    graded = [o.student_id for o in outcomes if o.status == "graded"]
+    step(3, f"Autograding, {default_workers()} sandboxed submissions at a time "
+            "(each runs its notebook and the hidden tests)")
+    reports = grade_with_progress(course, [student.student_id for student in students])
 
     step(4, "Generating feedback (hidden test code stripped)")
-    check(run_nbgrader(course, "generate_feedback", ASSIGNMENT, "--force"), "nbgrader generate_feedback")
-    print(f"  {len(graded)} feedback reports in {shown(course.feedback)}/")
+    generate_feedback(course, ASSIGNMENT)
+    graded = sum(entry.status == GRADED for entry in reports.values())
+    print(f"  {graded} feedback reports in {shown(feedback)}/")
 
     step(5, "Exporting grades")
-    rows = collect_rows(course.db_url, ASSIGNMENT, course.status)
-    csv_path = write_csv(rows, root / "grades.csv")
+    rows = export_rows(course, ASSIGNMENT)
+    csv_path = root / "grades.csv"
+    csv_path.write_text(to_csv(rows))
     plot_path = plot_distribution(rows, root / "grade_distribution.png")
     print()
     print(format_table(rows))
     print()
     print(f"grades:       {shown(csv_path)}")
     print(f"distribution: {shown(plot_path)}")
-    print(f"feedback:     {shown(course.feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    print(f"feedback:     {shown(feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
     print(f"demo finished in {time.perf_counter() - started:.0f} s")
     return 0
 

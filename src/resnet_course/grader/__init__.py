@@ -6,7 +6,7 @@ a Dask cluster, and merges the results into the gradebook from one process.
 
 Modules, one job each:
 
-* ``course``: folders and gradebook from ``nbgrader_config.py``;
+* ``course``: folders and gradebook from ``nbgrader_config.py`` (or a configuration built in code);
 * ``submissions``: read a submitted folder safely (no links, no shadowing modules);
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
@@ -15,5 +15,7 @@ Modules, one job each:
 * ``execute`` / ``kernel_guard``: sandboxed execution, tamper guard, dead kernels;
 * ``parallel``: threads or Dask;
 * ``merge``: the single writer to the gradebook;
-* ``report`` / ``integrity``: status and reason per student; gradebook checks.
+* ``report`` / ``integrity``: status and reason per student; gradebook checks;
+* ``exercises`` / ``export`` / ``summary``: grades per exercise as CSV, a table and a histogram;
+* ``nbgrader_steps``: nbgrader's generate_assignment and generate_feedback on a course.
 """

@@ -9,9 +9,11 @@ Usage, from the course root (where ``nbgrader_config.py`` is)::
 ``autograde`` grades every submission under the submitted folder (or the
 listed students), N at a time (default: one per core) or on a Dask
 cluster, each in its own sandbox, and prints one line per student.
-``export`` prints each student's status (graded / could not be graded),
-score and reason as CSV. The exit status is 0 when the gradebook passed
-its integrity check after grading.
+``export`` prints the grades as CSV (``export.py``: status, reason, score,
+points per exercise, grading time and notes per student); with ``-o`` it
+writes them to FILE and prints a table instead. The exit status of
+``autograde`` is 0 when the gradebook passed its integrity check after
+grading.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from resnet_course.sandbox.limits import SandboxLimits
 from . import integrity, report
 from .autograde import autograde, settings_for
 from .course import Course
+from .export import export_rows, to_csv
+from .summary import format_table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,20 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--protect", action="append", default=[], metavar="MODULE",
                        help="a module whose functions the tamper guard restores before tests (repeatable)")
     SandboxLimits.add_arguments(grade)
-    export = commands.add_parser("export", help="status, score and reason per student, as CSV")
+    export = commands.add_parser("export", help="status, reason, score and points per exercise, as CSV")
     export.add_argument("assignment")
-    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export.add_argument("-o", "--output", help="write the CSV to this file and print a table instead")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     course = Course.load(Path(args.root))
     if args.command == "export":
-        text = report.to_csv(report.export_rows(course, args.assignment))
+        rows = export_rows(course, args.assignment)
         if args.output:
-            Path(args.output).write_text(text)
+            Path(args.output).write_text(to_csv(rows))
+            print(f"{format_table(rows)}\n\nwrote {args.output}")
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(to_csv(rows))
         return 0
 
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Callable
 
 from resnet_course.sandbox.limits import SandboxLimits
 
@@ -39,8 +40,18 @@ def settings_for(course: Course, limits: SandboxLimits, timeout: int | None = No
 
 
 def autograde(course: Course, assignment: str, settings: GradingSettings, students: list[str] | None = None,
-              workers: int | None = None, scheduler: str | None = None) -> dict[str, report.StudentReport]:
+              workers: int | None = None, scheduler: str | None = None,
+              on_report: Callable[[report.StudentReport], None] | None = None) -> dict[str, report.StudentReport]:
     """Grade ``students`` (default: all with a submission) and return their reports.
+
+    Args:
+        course: The course.
+        assignment: The assignment to grade.
+        settings: Timeouts, sandbox limits and protected modules.
+        students: Student ids; default: every student with a submitted folder.
+        workers: Submissions graded at once (default: one per core); ignored with ``scheduler``.
+        scheduler: A Dask scheduler address to grade on instead of local threads.
+        on_report: Called with each student's report as soon as it is recorded, e.g. for progress.
 
     Raises:
         ValueError: The assignment is not in the gradebook.
@@ -68,18 +79,19 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
     for student in students:
         prepared = prepare_submission(course, assignment, student, notebook_names, template, sources, settings)
         if prepared.job is None:
-            _record(course, assignment, JobResult(student, False, prepared.reason), prepared.notes, reports)
+            _record(course, assignment, JobResult(student, False, prepared.reason), prepared.notes, reports, on_report)
         else:
             notes_before[student] = prepared.notes
             jobs.append(prepared.job)
     for job, result in run_jobs(jobs, workers=workers, scheduler=scheduler):
-        _record(course, assignment, result, notes_before[job.student], reports)
+        _record(course, assignment, result, notes_before[job.student], reports, on_report)
     report.save(course.report_path(assignment), reports)
     return reports
 
 
 def _record(course: Course, assignment: str, result: JobResult, earlier_notes: list[str],
-            reports: dict[str, report.StudentReport]) -> None:
+            reports: dict[str, report.StudentReport],
+            on_report: Callable[[report.StudentReport], None] | None) -> None:
     notes = list(earlier_notes) + list(result.notes)
     merge_result(course, assignment, result)
     status = report.GRADED if result.graded else report.NOT_GRADED
@@ -87,4 +99,6 @@ def _record(course: Course, assignment: str, result: JobResult, earlier_notes: l
         result.student, status, report.summarise(result.graded, result.reason, notes), notes, round(result.seconds, 2)
     )
     log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
+    if on_report is not None:
+        on_report(reports[result.student])
 

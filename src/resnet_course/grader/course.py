@@ -30,10 +30,13 @@ class Course:
     @classmethod
     def load(cls, root: Path) -> "Course":
         """Read ``ROOT/nbgrader_config.py`` (nbgrader's defaults where it is absent)."""
+        path = Path(root) / CONFIG_FILE
+        return cls.from_config(root, read_config(path) if path.exists() else Config())
+
+    @classmethod
+    def from_config(cls, root: Path, config: Config) -> "Course":
+        """The course at ``root`` as ``config`` lays it out (e.g. another course's file plus overrides)."""
         root = Path(root).resolve()
-        config = Config()
-        if (root / CONFIG_FILE).exists():
-            config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
         config.CourseDirectory.root = str(root)
         return cls(root, config, CourseDirectory(config=config))
 
@@ -75,3 +78,9 @@ class Course:
             if section in self.config and "timeout" in self.config[section]:
                 return int(self.config[section]["timeout"])
         return default
+
+
+def read_config(path: Path) -> Config:
+    """The configuration an ``nbgrader_config.py`` file sets."""
+    path = Path(path).resolve()
+    return PyFileConfigLoader(path.name, path=str(path.parent)).load_config()

@@ -80,7 +80,7 @@ def prepare_submission(course: Course, assignment: str, student: str, notebook_n
     readable = 0
     for name in notebook_names:
         filename = f"{name}.ipynb"
-        released = _released_notebook(course, assignment, filename)
+        released = released_notebook(course, assignment, filename)
         grade_ids = {c.metadata["nbgrader"]["grade_id"] for c in released.cells if "nbgrader" in c.metadata}
         if locate_notebook(submission, filename, grade_ids) is None:
             found = sorted(p for p in submission.files if p.endswith(".ipynb")) or ["no notebook"]
@@ -107,7 +107,8 @@ def prepare_submission(course: Course, assignment: str, student: str, notebook_n
     return PreparedSubmission(student, job, None, notes)
 
 
-def _released_notebook(course: Course, assignment: str, filename: str) -> nbformat.NotebookNode:
+def released_notebook(course: Course, assignment: str, filename: str) -> nbformat.NotebookNode:
+    """The notebook ``filename`` of ``assignment`` as released to students."""
     path = course.folder("release", ".", assignment) / filename
     if not path.exists():
         raise FileNotFoundError(

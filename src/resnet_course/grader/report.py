@@ -1,22 +1,16 @@
 """The grading report: per student, whether the submission was graded, and why (not).
 
 Kept as JSON in ``autograder/.runtime/reports/<assignment>.json`` (git-ignored,
-beside the gradebook, never copied into feedback), and exported with the
-gradebook's scores as CSV by ``python -m resnet_course.grader export``.
+beside the gradebook, never copied into feedback), and joined with the
+gradebook's scores by ``export.py``.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import os
 from pathlib import Path
-
-from nbgrader.api import Gradebook, MissingEntry
-
-from .course import Course
 
 GRADED = "graded"
 NOT_GRADED = "could not be graded"
@@ -64,28 +58,3 @@ def summarise(graded: bool, reason: str | None, notes: list[str]) -> str:
         return reason or "could not be graded"
     important = [n for n in notes if n.startswith(("kernel:", "tampering"))]
     return "; ".join(important or notes) or "graded normally"
-
-
-def export_rows(course: Course, assignment: str) -> list[dict]:
-    """One row per reported student: status, score, max score, reason."""
-    reports = load(course.report_path(assignment))
-    rows = []
-    with Gradebook(course.coursedir.db_url, course.course_id) as gradebook:
-        for student, report in sorted(reports.items()):
-            try:
-                submission = gradebook.find_submission(assignment, student)
-                score, max_score = submission.score, submission.max_score
-            except MissingEntry:
-                score, max_score = 0.0, None
-            rows.append({"student": student, "status": report.status, "score": score, "max_score": max_score,
-                         "reason": report.reason, "notes": " | ".join(report.notes)})
-    return rows
-
-
-def to_csv(rows: list[dict]) -> str:
-    """CSV text of export rows."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["student", "status", "score", "max_score", "reason", "notes"])
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
