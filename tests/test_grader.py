@@ -20,6 +20,7 @@ from resnet_course.grader import integrity, report
 from resnet_course.grader.course import Course
 from resnet_course.grader.exercises import exercise_of, exercises
 from resnet_course.grader.export import export_rows, to_csv
+from resnet_course.grader.merge import install_files
 from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, reconcile
 from resnet_course.grader.submissions import locate_notebook, read_submission
 from resnet_course.grader.template import has_assignment, template_gradebook, imports_of_test_cells
@@ -81,6 +82,17 @@ def test_submission_reader_skips_links_and_module_shadows_and_finds_renamed_note
     assert set(submission.files) == {"Copy of toy.ipynb", "helper.py"}
     assert locate_notebook(submission, "toy.ipynb", {"normalize"}) == "toy.ipynb"
     assert any("grades.db" in n for n in submission.notes) and any("numpy" in n for n in submission.notes)
+
+
+def test_files_from_a_job_cannot_land_outside_their_folder(tmp_path):
+    target = tmp_path / "autograded" / "alice"
+    install_files(target, {"resnets/resnets.ipynb": b"{}"})
+    assert (target / "resnets" / "resnets.ipynb").read_bytes() == b"{}"
+    with pytest.raises(ValueError, match="refusing to write"):
+        install_files(target, {"../bob/resnets/resnets.ipynb": b"{}"})
+    assert not (tmp_path / "autograded" / "bob").exists()
+    assert (target / "resnets" / "resnets.ipynb").exists()  # the earlier result is kept
+    assert sorted(p.name for p in target.parent.iterdir()) == ["alice"]  # no staging folder left
 
 
 def test_template_has_the_assignment_without_students(course):

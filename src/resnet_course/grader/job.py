@@ -93,8 +93,8 @@ def grade_job(job: GradingJob) -> JobResult:
     started = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix=f"resnet-grade-{job.student}-"))
     try:
-        _write_tree(root / "autograder" / "submitted" / job.student / job.assignment, job.files)
-        _write_tree(root / "source" / job.assignment, job.source_files)
+        write_tree(root / "autograder" / "submitted" / job.student / job.assignment, job.files)
+        write_tree(root / "source" / job.assignment, job.source_files)
         (root / "autograder" / "gradebook.db").write_bytes(job.template)
         settings = {k: v for k, v in dataclasses.asdict(job).items() if k not in ("template", "source_files", "files")}
         (root / "job.json").write_text(json.dumps(settings))
@@ -154,12 +154,13 @@ def _runner_environment() -> dict[str, str]:
     return dict(os.environ, PATH=path, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
 
 
-def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
+def write_tree(folder: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path -> content) under ``folder``, refusing paths that leave it."""
     folder.mkdir(parents=True, exist_ok=True)
     for relative, content in files.items():
         target = (folder / relative).resolve()
         if folder.resolve() not in target.parents:
-            raise ValueError(f"refusing to write {relative!r} outside the job folder")
+            raise ValueError(f"refusing to write {relative!r} outside {folder}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
 

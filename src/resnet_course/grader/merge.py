@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 from .course import Course
-from .job import JobResult
+from .job import JobResult, write_tree
 
 
 def merge_result(course: Course, assignment: str, result: JobResult) -> None:
@@ -57,12 +57,11 @@ def install_files(target: Path, files: dict[str, bytes]) -> None:
     """Replace the folder ``target`` with ``files`` (an empty dict removes it)."""
     staging = target.parent / f".{target.name}.incoming-{uuid.uuid4().hex[:8]}"
     if files:
-        for relative, content in files.items():
-            path = (staging / relative).resolve()
-            if staging.resolve() not in path.parents:
-                raise ValueError(f"refusing to write {relative!r} outside {target}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        try:
+            write_tree(staging, files)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # no half-written result is left behind
+            raise
     if target.exists():
         shutil.rmtree(target)
     if files:
