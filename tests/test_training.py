@@ -185,6 +185,19 @@ def test_cosine_schedule_warms_up_then_decays_to_its_floor():
     assert training.make_learning_rate(CLASSIC_RECIPE, 10) == CLASSIC_RECIPE.learning_rate
 
 
+def test_clip_norm_limits_the_global_gradient_norm_of_a_step():
+    recipe = COURSE_RECIPE.replace(optimizer="adam", schedule="constant", learning_rate=1.0, clip_norm=0.5)
+    optimizer = training.make_optimizer(recipe, steps_per_epoch=1)
+    # Adam's first step is scale-free, so the clipping itself is what can be observed.
+    gradients = [np.full(3, 30.0, "float32"), np.full(4, 40.0, "float32")]  # global norm 10*sqrt(30)
+    clipped = optimizer._clip_gradients(gradients)
+    norm = np.sqrt(sum(float(np.sum(keras.ops.convert_to_numpy(g) ** 2)) for g in clipped))
+    assert norm == pytest.approx(0.5, rel=1e-5)
+    assert training.make_optimizer(recipe.replace(clip_norm=None), 1).global_clipnorm is None
+    with pytest.raises(ValueError, match="clip_norm"):
+        recipe.replace(clip_norm=0.0)
+
+
 # ---------------------------------------------------------------- fused BatchNorm (TensorFlow)
 
 needs_tensorflow = pytest.mark.skipif(not training.fused_batchnorm_available(),
