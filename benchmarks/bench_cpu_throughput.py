@@ -14,7 +14,10 @@ show what each knob is worth.
 All models are built and warmed up first (one epoch each, which traces and
 compiles the step function; reported separately), then measured epochs run
 round-robin (baseline, course, variants, baseline, ...) so that load from
-other processes on a shared machine hits every contender alike.
+other processes on a shared machine hits every contender alike. Wall-clock
+rates on a shared 2-core machine still swing (x1.2 to x1.9 for the same code
+on the same day), so the table also gives images per CPU-second of this
+process, which other load does not change.
 Writes ``artifacts/bench/cpu_throughput.json``.
 """
 
@@ -93,20 +96,28 @@ def main():
         warmup[contender.name] = contender.epoch(0)
         print(f"warm-up epoch (traces the step) {contender.name}: {warmup[contender.name]:.1f} s", flush=True)
     seconds = {contender.name: [] for contender in contenders}
+    cpu_seconds = {contender.name: [] for contender in contenders}
     for epoch in range(1, args.epochs + 1):
         for contender in contenders:
+            cpu_started = time.process_time()  # all threads of this process
             seconds[contender.name].append(contender.epoch(epoch))
-            print(f"epoch {epoch} {contender.name}: {seconds[contender.name][-1]:.1f} s", flush=True)
+            cpu_seconds[contender.name].append(time.process_time() - cpu_started)
+            print(f"epoch {epoch} {contender.name}: {seconds[contender.name][-1]:.1f} s wall, "
+                  f"{cpu_seconds[contender.name][-1]:.1f} s CPU", flush=True)
 
     baseline = contenders[0]
     baseline_rate = baseline.images_per_epoch * args.epochs / sum(seconds[baseline.name])
+    baseline_cpu_rate = baseline.images_per_epoch * args.epochs / sum(cpu_seconds[baseline.name])
     rows = []
     for contender in contenders:
         rate = contender.images_per_epoch * args.epochs / sum(seconds[contender.name])
+        cpu_rate = contender.images_per_epoch * args.epochs / sum(cpu_seconds[contender.name])
         rows.append({
             "contender": contender.name,
             "images/s": rate,
             "x baseline": rate / baseline_rate,
+            "images/CPU-s": cpu_rate,
+            "x baseline (CPU)": cpu_rate / baseline_cpu_rate,
             "median epoch s": median(seconds[contender.name]),
             "warm-up epoch s": warmup[contender.name],
             "images/epoch": contender.images_per_epoch,
@@ -114,7 +125,8 @@ def main():
     print()
     print_table(rows, list(rows[0]))
     write_json("cpu_throughput", {"device": setup.summary, "measured_epochs": args.epochs, "rows": rows,
-                                  "epoch_seconds": seconds, "warmup_seconds": warmup})
+                                  "epoch_seconds": seconds, "epoch_cpu_seconds": cpu_seconds,
+                                  "warmup_seconds": warmup})
 
 
 if __name__ == "__main__":
