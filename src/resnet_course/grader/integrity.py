@@ -13,25 +13,22 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-GRADE_ROWS = """
-SELECT sa.student_id, a.name, n.name, bc.name, 'grade',
-       g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade
-FROM grade g
-JOIN submitted_notebook sn ON g.notebook_id = sn.id
+# A grade or comment row, joined up to its student, assignment, notebook and cell.
+_PER_CELL_ROWS = """
+SELECT sa.student_id, a.name, n.name, bc.name, {columns}
+FROM {table} x
+JOIN submitted_notebook sn ON x.notebook_id = sn.id
 JOIN submitted_assignment sa ON sn.assignment_id = sa.id
 JOIN assignment a ON sa.assignment_id = a.id
 JOIN notebook n ON sn.notebook_id = n.id
-JOIN base_cell bc ON g.cell_id = bc.id
+JOIN base_cell bc ON x.cell_id = bc.id
 """
-COMMENT_ROWS = """
-SELECT sa.student_id, a.name, n.name, bc.name, 'comment', c.auto_comment, c.manual_comment, NULL, NULL
-FROM comment c
-JOIN submitted_notebook sn ON c.notebook_id = sn.id
-JOIN submitted_assignment sa ON sn.assignment_id = sa.id
-JOIN assignment a ON sa.assignment_id = a.id
-JOIN notebook n ON sn.notebook_id = n.id
-JOIN base_cell bc ON c.cell_id = bc.id
-"""
+GRADE_ROWS = _PER_CELL_ROWS.format(
+    table="grade", columns="'grade', x.auto_score, x.manual_score, x.extra_credit, x.needs_manual_grade"
+)
+COMMENT_ROWS = _PER_CELL_ROWS.format(
+    table="comment", columns="'comment', x.auto_comment, x.manual_comment, NULL, NULL"
+)
 SUBMISSION_ROWS = """
 SELECT sa.student_id, a.name, '', '', 'submission', sa.timestamp, sa.extension, NULL, NULL
 FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id
