@@ -307,8 +307,24 @@ def test_configure_for_device_picks_float32_and_no_xla_on_a_cpu():
         if keras.backend.backend() == "tensorflow":
             assert setup.jit_compile is False
         assert "CPU" in setup.summary
+        assert training.choose_dtype_policy("mixed_bfloat16") == "mixed_bfloat16"  # explicit choice wins
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_mixed_precision_training_keeps_the_softmax_head_in_float32(data):
+    x, y = data
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = tiny_model()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert model(x[:2]).dtype == "bfloat16"  # what a mixed policy alone gives
+    train(model, x, y, recipe=TINY_RECIPE, verbose=0)
+    head = model.layers[-1]
+    assert head.compute_dtype == "float32" and model(x[:2]).dtype == "float32"
+    assert model.layers[1].compute_dtype == "bfloat16"  # the body stays mixed
+    assert training.keep_outputs_in_float32(tiny_model()) == []  # nothing to do for float32
 
 
 # ---------------------------------------------------------------- pretrained model file
