@@ -330,6 +330,31 @@ def test_mixed_precision_training_keeps_the_softmax_head_in_float32(data):
 # ---------------------------------------------------------------- pretrained model file
 
 
+def test_float32_copy_rebuilds_a_mixed_model_with_its_weights_and_fresh_statistics(data):
+    from resnet_course.pretrained import float32_copy
+
+    x, y = data
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = tiny_model()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    train(model, x, y, recipe=TINY_RECIPE, verbose=0)
+    copy = float32_copy(model, tiny_model, x, batch_size=8)
+    assert copy is not model and copy.dtype_policy.name == "float32"
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    kernel = copy.get_layer(index=1).kernel
+    np.testing.assert_array_equal(np.asarray(kernel), np.asarray(model.get_layer(index=1).kernel))
+    first = copy.get_layer("bn_first")
+    conv_out = keras.Model(copy.input, copy.layers[1].output)(x, training=False)
+    mean, variance = numpy_moments(conv_out)
+    np.testing.assert_allclose(np.asarray(first.moving_mean), mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(first.moving_variance), variance, rtol=1e-3, atol=1e-4)
+    float32_model = tiny_model()
+    assert float32_copy(float32_model, tiny_model, x, batch_size=8) is float32_model
+
+
+
 def test_load_pretrained_says_how_to_make_a_missing_model(tmp_path):
     from resnet_course.pretrained import PretrainedModelMissing, load_pretrained
 

@@ -113,10 +113,18 @@ def versions() -> dict:
     return found
 
 
-def float32_copy(model, build_model):
-    """A float32 model with ``model``'s weights (portable, whatever precision trained it)."""
+def float32_copy(model, build_model, X_train, batch_size: int):
+    """``model`` as float32, portable whatever precision trained it.
+
+    A float32 model is returned as it is. A mixed-precision one is rebuilt in
+    float32 with its weights, and its BatchNorm statistics are recomputed over
+    ``X_train``: the activations they summarise changed with the precision.
+    """
+    from . import training
     from .keras_setup import import_keras
 
+    if model.dtype_policy.name == "float32":
+        return model
     keras = import_keras()
     previous = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy("float32")
@@ -125,6 +133,7 @@ def float32_copy(model, build_model):
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
     copy.set_weights(model.get_weights())
+    training.recompute_batchnorm_statistics(copy, X_train, batch_size=batch_size)
     return copy
 
 
@@ -169,8 +178,7 @@ def make_pretrained(output: Path, recipe, command: str) -> dict:
 
     if model.dtype_policy.name != "float32":
         print(f"== Copying the {model.dtype_policy.name} model to float32 and recomputing its BatchNorm statistics")
-        model = float32_copy(model, build)
-        training.recompute_batchnorm_statistics(model, X_train, batch_size=recipe.batch_size)
+        model = float32_copy(model, build, X_train, recipe.batch_size)
     train_metrics = training.evaluate(model, X_train, Y_train)
     test_metrics = training.evaluate(model, X_test, Y_test)
     save_model(model, output)

@@ -854,10 +854,9 @@ def train(
 
     Seeds Keras, numpy and Python with ``recipe.seed`` first, so the same
     recipe on the same freshly built model repeats exactly on a CPU. For
-    mixed precision (on a GPU, or a CPU with bfloat16 units) call
-    :func:`configure_for_device` before building the model; the layers that
-    produce the outputs are then switched to float32
-    (:func:`keep_outputs_in_float32`).
+    mixed precision (what :func:`configure_for_device` picks on a GPU) call
+    it before building the model; the layers that produce the outputs are
+    then switched to float32 (:func:`keep_outputs_in_float32`).
 
     Args:
         model: A freshly built Keras model with a softmax output.
