@@ -45,6 +45,15 @@ def tiny_model():
     return keras.Model(inputs, outputs)
 
 
+def mixed_tiny_model():
+    """:func:`tiny_model` built under the mixed bfloat16 policy (the global policy is restored)."""
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        return tiny_model()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -314,11 +323,7 @@ def test_configure_for_device_picks_float32_and_no_xla_on_a_cpu():
 
 def test_mixed_precision_training_keeps_the_softmax_head_in_float32(data):
     x, y = data
-    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    try:
-        model = tiny_model()
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+    model = mixed_tiny_model()
     assert model(x[:2]).dtype == "bfloat16"  # what a mixed policy alone gives
     train(model, x, y, recipe=TINY_RECIPE, verbose=0)
     head = model.layers[-1]
@@ -334,11 +339,7 @@ def test_float32_copy_rebuilds_a_mixed_model_with_its_weights_and_fresh_statisti
     from resnet_course.pretrained import float32_copy
 
     x, y = data
-    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    try:
-        model = tiny_model()
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+    model = mixed_tiny_model()
     train(model, x, y, recipe=TINY_RECIPE, verbose=0)
     copy = float32_copy(model, tiny_model, x, batch_size=8)
     assert copy is not model and copy.dtype_policy.name == "float32"
