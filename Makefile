@@ -53,6 +53,7 @@ pretrained: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_accuracy.py
 	$(BIN)/python benchmarks/bench_cpu_throughput.py
+	$(BIN)/python benchmarks/bench_conv_gradients.py
 
 # JupyterLab for students (no formgrader) and for instructors (with it).
 # Pass extra options through LAB_ARGS, e.g. LAB_ARGS="--port 8890 --allow-root".

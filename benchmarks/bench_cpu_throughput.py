@@ -1,15 +1,16 @@
 """Training images/s: plain ``model.fit`` versus the course path, side by side.
 
     .venv/bin/python benchmarks/bench_cpu_throughput.py
-    .venv/bin/python benchmarks/bench_cpu_throughput.py --epochs 3 --variants float32:64:unfused mixed_bfloat16:64
+    .venv/bin/python benchmarks/bench_cpu_throughput.py --epochs 3 --variants float32:64:conv float32:64:unfused:conv
 
 The baseline is what the old notebook ran: float32, ``compile(Adam(1e-3),
 "categorical_crossentropy")`` and ``model.fit(X, Y, batch_size=32)``. The
-course path is ``resnet_course.training`` with COURSE_RECIPE and the dtype
-policy ``configure_for_device()`` picks, with fused BatchNorm kernels on
-TensorFlow. Extra ``--variants`` (``policy:batch_size`` or
-``policy:batch_size:unfused``) run the course path with other settings, to
-show what each knob is worth.
+course path is ``resnet_course.training`` with COURSE_RECIPE, the dtype
+policy ``configure_for_device()`` picks and, on a TensorFlow CPU, fused
+BatchNorm and GEMM convolutions (what ``training.train`` does). Extra
+``--variants`` (``policy:batch_size`` plus optional ``:unfused`` for Keras'
+own BatchNorm and ``:conv`` for Keras' own convolutions) run the course path
+with other settings, to show what each knob is worth.
 
 All models are built and warmed up first (one epoch each, which traces and
 compiles the step function; reported separately), then measured epochs run
@@ -48,18 +49,29 @@ class PlainFit:
 class CoursePath:
     """``training.prepare_training`` + ``training.run_epoch``: what ``training.train`` runs."""
 
-    def __init__(self, keras, training, build, X, Y, recipe, policy, name, fuse_batchnorm=True):
+    def __init__(self, keras, training, build, X, Y, recipe, policy, name, fuse_batchnorm, gemm_convolutions):
         keras.mixed_precision.set_dtype_policy(policy)
         self.model = build()
         keras.mixed_precision.set_dtype_policy("float32")
         self.training, self.recipe, self.name = training, recipe, name
-        if fuse_batchnorm:  # as training.train does on TensorFlow
+        training.keep_outputs_in_float32(self.model)  # as training.train does
+        if fuse_batchnorm:
             training.use_fused_batchnorm(self.model)
+        if gemm_convolutions:
+            from resnet_course.gemm_conv import use_gemm_convolutions
+
+            use_gemm_convolutions(self.model)
         self.batches = training.prepare_training(self.model, X, Y, recipe)
         self.images_per_epoch = len(self.batches) * recipe.batch_size
 
     def epoch(self, epoch: int) -> float:
         return self.training.run_epoch(self.model, self.batches, epoch, self.recipe.epochs, verbose=0)["seconds"]
+
+
+def kernel_names(policy: str, batch_size: int, fused: bool, gemm: bool) -> str:
+    """A contender's settings in a few words, e.g. ``float32 b64 fused BN GEMM conv``."""
+    return (f"{policy} b{batch_size} {'fused' if fused else 'Keras'} BN "
+            f"{'GEMM' if gemm else 'Keras'} conv")
 
 
 def main():
@@ -81,15 +93,18 @@ def main():
 
     contenders = [PlainFit(keras, build, X, Y),
                   CoursePath(keras, training, build, X, Y, recipe, course_policy,
-                             f"course path {course_policy} b{recipe.batch_size}"
-                             f"{' fused BN' if setup.fused_batchnorm else ''}",
-                             fuse_batchnorm=setup.fused_batchnorm)]
+                             f"course path {kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)}",
+                             setup.fused_batchnorm, setup.gemm_convolutions)]
     for variant in args.variants:
-        policy, batch_size, *rest = variant.split(":")
-        fused = rest != ["unfused"] and training.fused_batchnorm_available()
+        policy, batch_size, *flags = variant.split(":")
+        unknown = set(flags) - {"unfused", "conv"}
+        if unknown:
+            parser.error(f"unknown variant flag(s) {sorted(unknown)} in {variant!r}: use :unfused and/or :conv")
+        fused = "unfused" not in flags and setup.fused_batchnorm
+        gemm = "conv" not in flags and setup.gemm_convolutions
         contenders.append(CoursePath(keras, training, build, X, Y, recipe.replace(batch_size=int(batch_size)),
-                                     policy, f"variant {policy} b{batch_size} {'fused' if fused else 'unfused'} BN",
-                                     fuse_batchnorm=fused))
+                                     policy, f"variant {kernel_names(policy, int(batch_size), fused, gemm)}",
+                                     fused, gemm))
 
     warmup = {}
     for contender in contenders:

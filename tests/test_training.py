@@ -241,10 +241,10 @@ def test_fused_batchnorm_computes_what_keras_computes(data):
 
 
 @needs_tensorflow
-def test_train_gives_the_model_back_with_keras_batchnorm(data):
+def test_train_gives_the_model_back_with_keras_batchnorm_and_convolutions(data):
     model, result = trained_tiny_model(data)
-    assert "fused BatchNorm" in result.device
-    assert all("call" not in vars(layer) for layer in batchnorm_layers(model))
+    assert "fused BatchNorm" in result.device and "GEMM convolutions" in result.device
+    assert all("call" not in vars(layer) for layer in model.layers)
 
 
 # ---------------------------------------------------------------- data and recipes
@@ -315,6 +315,7 @@ def test_configure_for_device_picks_float32_and_no_xla_on_a_cpu():
         assert keras.mixed_precision.dtype_policy().name == "float32"
         if keras.backend.backend() == "tensorflow":
             assert setup.jit_compile is False
+            assert setup.gemm_convolutions and "GEMM convolutions on" in setup.summary
         assert "CPU" in setup.summary
         assert training.choose_dtype_policy("mixed_bfloat16") == "mixed_bfloat16"  # explicit choice wins
     finally:

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .keras_setup import accelerator_names, import_keras
+from . import gemm_conv
+from .keras_setup import accelerator_names, import_keras, nested_layers
 
 keras = import_keras()
 
@@ -138,21 +139,24 @@ class Recipe:
         return num_images // self.batch_size
 
 
-#: The course's reference recipe. Batch 64 with fused BatchNorm is what makes
-#: the CPU path need ~1.26x less CPU time per image than plain ``model.fit``
-#: at batch 32 (benchmarks/bench_cpu_throughput.py); the peak rate is doubled to match the
-#: larger batch; rotation/zoom augmentation targets the test images the
-#: model got wrong (tilted hands). With a one-epoch warm-up and no clipping,
-#: small changes to the recipe swung test accuracy between 0.73 and 0.975
-#: (loss spikes early on); the two-epoch warm-up and gradient clipping steady
-#: it: seeds 0-4 gave 0.983/0.983/0.992/0.975/1.0, against 0.975/0.975/0.967
-#: for seeds 0-2 before. Accuracy: benchmarks/bench_accuracy.py.
+#: The course's reference recipe. Batch 64 with fused BatchNorm and GEMM
+#: convolutions is what makes the CPU path need ~1.6x less CPU time per
+#: image than plain ``model.fit`` at batch 32
+#: (benchmarks/bench_cpu_throughput.py); rotation/zoom augmentation targets
+#: the test images the model got wrong (tilted hands). With a one-epoch
+#: warm-up and no clipping, small changes to the recipe swung test accuracy
+#: between 0.73 and 0.975 (loss spikes early on); the two-epoch warm-up and
+#: gradient clipping steadied it. At a 2e-3 peak rate 1 run in 10 still
+#: spiked at the end of the warm-up (loss 2.4 -> 3.1) and ended at 0.917;
+#: a 1e-3 peak kept the loss under 2.5 throughout and gave 0.983/0.983/0.992/0.975/0.95
+#: for seeds 0-4 (2e-3: 0.983/0.967/1.0/0.917/0.992).
+#: Accuracy: benchmarks/bench_accuracy.py.
 COURSE_RECIPE = Recipe(
     name="course",
     epochs=10,
     batch_size=64,
     optimizer="adamw",
-    learning_rate=2e-3,
+    learning_rate=1e-3,
     weight_decay=0.05,
     schedule="cosine",
     warmup_epochs=2,
@@ -170,7 +174,8 @@ COURSE_RECIPE = Recipe(
 #: with a one-epoch warm-up and no clipping or augmentation, which only pay
 #: off over longer training. Thresholds were measured with exactly this.
 QUICK_RECIPE = COURSE_RECIPE.replace(
-    name="quick", epochs=3, warmup_epochs=1, clip_norm=None, augment=False, bn_refresh_images=0
+    name="quick", epochs=3, learning_rate=2e-3, warmup_epochs=1, clip_norm=None, augment=False,
+    bn_refresh_images=0
 )
 
 #: The original course recipe (Adam, batch 32, constant rate, no tricks). Its
@@ -200,6 +205,7 @@ class DeviceSetup:
     dtype_policy: str
     jit_compile: bool | str
     fused_batchnorm: bool
+    gemm_convolutions: bool = False
 
     @property
     def summary(self) -> str:
@@ -207,7 +213,8 @@ class DeviceSetup:
         return (
             f"Keras {keras.__version__} on {self.backend}, running on {where}, "
             f"dtype policy {self.dtype_policy}, jit_compile={self.jit_compile}, "
-            f"fused BatchNorm {'on' if self.fused_batchnorm else 'off'}"
+            f"fused BatchNorm {'on' if self.fused_batchnorm else 'off'}, "
+            f"GEMM convolutions {'on' if self.gemm_convolutions else 'off'}"
         )
 
 
@@ -250,11 +257,12 @@ def choose_dtype_policy(precision: str = "auto") -> str:
         return precision
     if not accelerator_names():
         # Measured on the course's 2-core CPU with AMX: mixed bfloat16 does
-        # 1.4x less CPU work per image than float32 at batch 64
+        # 1.3-1.4x less CPU work per image than float32 at batch 64
         # (benchmarks/bench_cpu_throughput.py), but the 10-epoch course recipe
-        # then reached median 0.975 / min 0.958 test accuracy over seeds 0-2
-        # against float32's 0.983 / 0.983 (benchmarks/bench_accuracy.py
-        # --precision mixed_bfloat16). Not the same final accuracy, so float32.
+        # (then at a 2e-3 peak rate) reached median 0.975 / min 0.958 test
+        # accuracy over seeds 0-2 against float32's 0.983 / 0.983
+        # (benchmarks/bench_accuracy.py --precision mixed_bfloat16). Not the
+        # same final accuracy, so float32.
         return "float32"
     return "mixed_bfloat16" if _gpu_supports_bfloat16() else "mixed_float16"
 
@@ -312,6 +320,7 @@ def configure_for_device(precision: str = "auto") -> DeviceSetup:
         dtype_policy=policy,
         jit_compile=choose_jit_compile(),
         fused_batchnorm=fused_batchnorm_available(),
+        gemm_convolutions=gemm_conv.gemm_convolutions_help(),
     )
 
 
@@ -578,20 +587,7 @@ def fused_batchnorm(model, enabled: bool = True):
 
 def batchnorm_layers(model) -> list:
     """Every BatchNormalization layer in ``model``, nested models included, once each."""
-    found, seen = [], set()
-
-    def walk(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            found.append(layer)
-        for child in getattr(layer, "layers", ()):
-            walk(child)
-
-    for layer in model.layers:
-        walk(layer)
-    return found
+    return nested_layers(model, keras.layers.BatchNormalization)
 
 
 class _RunningMoments:
@@ -833,11 +829,11 @@ def _current_learning_rate(model) -> float:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-def _device_line(model, fused: bool = False) -> str:
+def _device_line(model, fused: bool = False, gemm: bool = False) -> str:
     devices = accelerator_names()
     where = ", ".join(devices) if devices else "CPU"
     line = f"Keras {keras.__version__} on {keras.backend.backend()}, {where}, dtype policy {model.dtype_policy.name}"
-    return line + (", fused BatchNorm" if fused else "")
+    return line + (", fused BatchNorm" if fused else "") + (", GEMM convolutions" if gemm else "")
 
 
 def train(
@@ -849,6 +845,7 @@ def train(
     verbose: int = 1,
     recompute_bn: bool = True,
     fuse_batchnorm: bool | None = None,
+    gemm_convolutions: bool | None = None,
 ) -> TrainingResult:
     """Compile ``model`` for ``recipe``, train it, and repair its BatchNorm statistics.
 
@@ -872,6 +869,10 @@ def train(
             training (same maths, ~1.2x faster at batch 64 on a CPU). None: wherever the
             backend is TensorFlow. The model gets Keras' own BatchNorm back
             before this returns.
+        gemm_convolutions: Compute 1x1 convolutions, and those over the
+            smallest maps, as matrix products while training (same maths,
+            ~1.3x less CPU work per image; see :mod:`resnet_course.gemm_conv`).
+            None: on TensorFlow without a GPU. Undone before this returns.
 
     Returns:
         A :class:`TrainingResult` with the per-epoch history and timings.
@@ -880,10 +881,15 @@ def train(
     X_train, Y_train = np.asarray(X_train), np.asarray(Y_train)
     if fuse_batchnorm is None:
         fuse_batchnorm = fused_batchnorm_available()
+    if gemm_convolutions is None:
+        gemm_convolutions = gemm_conv.gemm_convolutions_help()
     keep_outputs_in_float32(model)
-    with fused_batchnorm(model, enabled=fuse_batchnorm) as fused_layers:
+    with (
+        fused_batchnorm(model, enabled=fuse_batchnorm) as fused_layers,
+        gemm_conv.gemm_convolutions(model, enabled=gemm_convolutions) as gemm_layers,
+    ):
         batches = prepare_training(model, X_train, Y_train, recipe)
-        device = _device_line(model, fused=bool(fused_layers))
+        device = _device_line(model, fused=bool(fused_layers), gemm=bool(gemm_layers))
         if verbose:
             print(f"Training '{recipe.name}' for {recipe.epochs} epochs on {device}")
 
