@@ -356,7 +356,6 @@ def test_float32_copy_rebuilds_a_mixed_model_with_its_weights_and_fresh_statisti
     assert float32_copy(float32_model, tiny_model, x, batch_size=8) is float32_model
 
 
-
 def test_load_pretrained_says_how_to_make_a_missing_model(tmp_path):
     from resnet_course.pretrained import PretrainedModelMissing, load_pretrained
 

@@ -17,23 +17,25 @@ faster one compute through it:
   is cheap on maps that small.
 
 The forward pass and both gradients then come from ``matmul``; the layer's
-variables, names and saved files do not change. Results agree with Keras'
-convolution up to float32 rounding. Like any change of summation order,
-that is enough for two training runs to part ways after a few steps (Adam
-turns rounding noise in near-zero gradients into full-size steps), so a
-seeded run repeats exactly only with the same setting. Everything else (the 7x7
+variables, names and saved files do not change. Everything else (the 7x7
 stem, 3x3 convolutions on larger maps, dilated or grouped ones, subclasses)
 keeps Keras' own ``call``. Measured on the course CPU, float32, batch 64,
-fused BatchNorm: 35.9 instead of 27.9 training images per CPU-second
+fused BatchNorm: 1.1-1.3x less CPU work per training image, e.g. 35.9
+instead of 27.9 images per CPU-second
 (``benchmarks/bench_cpu_throughput.py --variants float32:64:conv``); the
 per-shape timings are ``benchmarks/bench_conv_gradients.py``.
+
+Results agree with Keras' convolution up to float32 rounding. Like any
+change of summation order, that is enough for two training runs to part
+ways after a few steps (Adam turns rounding noise in near-zero gradients
+into full-size steps), so a seeded run repeats exactly only with the same
+setting.
 """
 
 from __future__ import annotations
 
-import contextlib
-
-from .keras_setup import accelerator_names, import_keras, nested_layers
+from .keras_setup import accelerator_names, import_keras
+from .layer_patches import nested_layers, patch_calls, patched_calls, restore_calls
 
 keras = import_keras()
 ops = keras.ops
@@ -123,26 +125,13 @@ def use_gemm_convolutions(model) -> list:
     Returns:
         The layers newly patched.
     """
-    patched = []
-    for layer in nested_layers(model, keras.layers.Conv2D):
-        if "call" not in vars(layer) and _plain_conv2d(layer):
-            layer.call = _gemm_call.__get__(layer)
-            patched.append(layer)
-    return patched
+    return patch_calls(nested_layers(model, keras.layers.Conv2D), _gemm_call, _plain_conv2d)
 
 
-def restore_convolutions(layers) -> None:
-    """Give the layers back Keras' own ``call``."""
-    for layer in layers:
-        vars(layer).pop("call", None)
+#: Give the layers back Keras' own ``call``.
+restore_convolutions = restore_calls
 
 
-@contextlib.contextmanager
 def gemm_convolutions(model, enabled: bool = True):
     """Within the ``with`` block, ``model``'s eligible convolutions run as matrix products."""
-    patched = use_gemm_convolutions(model) if enabled else []
-    try:
-        yield patched
-    finally:
-        restore_convolutions(patched)
-
+    return patched_calls(use_gemm_convolutions, model, enabled)

@@ -4,7 +4,6 @@ nbgrader gives zero points to a test cell that writes to stderr, and
 TensorFlow prints oneDNN/absl lines at import even with
 ``TF_CPP_MIN_LOG_LEVEL`` set, so the import runs with file descriptor 2
 pointed at /dev/null. Errors still surface: they are raised, not printed.
-Also home to the small device and model look-ups the other modules share.
 """
 
 from __future__ import annotations
@@ -78,20 +77,3 @@ def accelerator_names() -> list[str]:
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
 
-
-def nested_layers(model, kind) -> list:
-    """Every layer of type ``kind`` in ``model``, nested models included, once each."""
-    found, seen = [], set()
-
-    def walk(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if isinstance(layer, kind):
-            found.append(layer)
-        for child in getattr(layer, "layers", ()):
-            walk(child)
-
-    for layer in model.layers:
-        walk(layer)
-    return found

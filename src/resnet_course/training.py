@@ -23,7 +23,6 @@ unchanged under ``KERAS_BACKEND=jax`` (or torch) as well as TensorFlow.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gemm_conv
-from .keras_setup import accelerator_names, import_keras, nested_layers
+from .keras_setup import accelerator_names, import_keras
+from .layer_patches import nested_layers, patch_calls, patched_calls, restore_calls
 
 keras = import_keras()
 
@@ -140,7 +140,7 @@ class Recipe:
 
 
 #: The course's reference recipe. Batch 64 with fused BatchNorm and GEMM
-#: convolutions is what makes the CPU path need ~1.6x less CPU time per
+#: convolutions is what makes the CPU path need 1.4-1.6x less CPU time per
 #: image than plain ``model.fit`` at batch 32
 #: (benchmarks/bench_cpu_throughput.py); rotation/zoom augmentation targets
 #: the test images the model got wrong (tilted hands). With a one-epoch
@@ -556,28 +556,16 @@ def use_fused_batchnorm(model) -> list:
     """
     if not fused_batchnorm_available():
         return []
-    patched = []
-    for layer in batchnorm_layers(model):
-        if "call" not in vars(layer) and _fusable(layer):
-            layer.call = _fused_call.__get__(layer)
-            patched.append(layer)
-    return patched
+    return patch_calls(batchnorm_layers(model), _fused_call, _fusable)
 
 
-def restore_batchnorm(layers) -> None:
-    """Give the layers back Keras' own ``call``."""
-    for layer in layers:
-        vars(layer).pop("call", None)
+#: Give the layers back Keras' own ``call``.
+restore_batchnorm = restore_calls
 
 
-@contextlib.contextmanager
 def fused_batchnorm(model, enabled: bool = True):
     """Within the ``with`` block, ``model`` uses fused BatchNorm (TensorFlow only)."""
-    patched = use_fused_batchnorm(model) if enabled else []
-    try:
-        yield patched
-    finally:
-        restore_batchnorm(patched)
+    return patched_calls(use_fused_batchnorm, model, enabled)
 
 
 # --------------------------------------------------------------------------
@@ -871,7 +859,7 @@ def train(
             before this returns.
         gemm_convolutions: Compute 1x1 convolutions, and those over the
             smallest maps, as matrix products while training (same maths,
-            ~1.3x less CPU work per image; see :mod:`resnet_course.gemm_conv`).
+            1.1-1.3x less CPU work per image; see :mod:`resnet_course.gemm_conv`).
             None: on TensorFlow without a GPU. Undone before this returns.
 
     Returns:
