@@ -5,9 +5,13 @@
     python benchmarks/bench_gpu.py --seeds 0 1 2 --precision float32
 
 Uses ``configure_for_device()`` (mixed bfloat16 on Ampere or newer, mixed
-float16 before that; XLA via ``jit_compile="auto"``) and COURSE_RECIPE.
+float16 before that; XLA via ``jit_compile="auto"``; on JAX, XLA's compiled
+programs kept on disk for the next run) and COURSE_RECIPE.
+``benchmarks/gpu_check.sh`` runs this as the course's one prepared GPU check.
 The first epoch includes compilation and is reported apart from the
-steady epochs. Exits with a message, doing nothing, when the backend sees
+steady epochs; "train s" is all of ``train()``: compilation, the epochs and
+the BatchNorm recompute ("bn s"; jitted on JAX, ``--time-eager-bn`` times
+the eager alternative too). Exits with a message, doing nothing, when the backend sees
 no GPU (``--allow-cpu`` runs anyway, e.g. as a smoke test with
 ``--epochs 1 --train-images 128``).
 Nothing on this path imports TensorFlow unless it is the Keras backend;
@@ -28,6 +32,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=None, help="override COURSE_RECIPE's epochs")
     parser.add_argument("--train-images", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--allow-cpu", action="store_true", help="run even without a GPU (smoke test)")
+    parser.add_argument("--no-compilation-cache", action="store_true",
+                        help="compile everything in this process (see training.use_compilation_cache)")
+    parser.add_argument("--time-eager-bn", action="store_true",
+                        help="also time the BatchNorm recompute by eager calls (the first seed's is cold)")
     args = parser.parse_args()
 
     keras_module()
@@ -40,7 +48,7 @@ def main():
               "or pass --allow-cpu for a smoke test.")
         return 0
 
-    setup = training.configure_for_device(args.precision)
+    setup = training.configure_for_device(args.precision, compilation_cache=not args.no_compilation_cache)
     print(setup.summary, flush=True)
     X_train, Y_train, X_test, Y_test = signs_arrays()
     if args.train_images:
@@ -55,23 +63,32 @@ def main():
         started = time.perf_counter()
         model = build()
         result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2)
+        eager_bn = {}
+        if args.time_eager_bn:
+            eager_started = time.perf_counter()
+            training.recompute_batchnorm_statistics(model, X_train, batch_size=recipe.batch_size, compiled=False)
+            eager_bn["eager bn s"] = time.perf_counter() - eager_started
         test = training.evaluate(model, X_test, Y_test)
         epochs = result.history["seconds"]
         rows.append({
             "seed": seed,
             "test acc": test["accuracy"],
             "train acc": training.evaluate(model, X_train, Y_train)["accuracy"],
+            # train(): compilation, every epoch and the BatchNorm recompute.
+            "train s": result.seconds,
             "first epoch s": epochs[0],
             "steady epoch s": median(epochs[1:]) if len(epochs) > 1 else float("nan"),
             "img/s": result.steady_images_per_second or result.images_per_second,
             "bn s": result.bn_seconds,
+            **eager_bn,
             "wall s": time.perf_counter() - started,
         })
-    print()
-    print_table(rows, list(rows[0]))
+        # Each seed's row as soon as it is known: a run cut short keeps what it measured.
+        print()
+        print_table(rows, list(rows[0]))
+        write_json("gpu", {"device": setup.summary, "recipe": recipe, "runs": rows})
     accuracies = [row["test acc"] for row in rows]
     print(f"\ntest accuracy median {median(accuracies):.4f}, min {min(accuracies):.4f} over {len(rows)} seed(s)")
-    write_json("gpu", {"device": setup.summary, "recipe": recipe, "runs": rows})
     return 0
 
 

@@ -53,7 +53,7 @@ recipe = training.COURSE_RECIPE.replace(name="jax-tiny", epochs=1, batch_size=8,
 result = training.train(model, images, labels, recipe=recipe, verbose=0)
 report["loss"] = result.history["loss"]
 
-# After train(), the first BatchNorm layer holds the exact statistics of its inputs.
+# After train() (on JAX: the jitted recompute), the first BatchNorm layer holds the exact statistics of its inputs.
 first = training.batchnorm_layers(model)[0]
 conv_out = keras.ops.convert_to_numpy(keras.Model(model.input, first.input)(images))
 report["bn_mean_error"] = float(np.max(np.abs(
@@ -61,6 +61,17 @@ report["bn_mean_error"] = float(np.max(np.abs(
 report["bn_var_error"] = float(np.max(np.abs(
     keras.ops.convert_to_numpy(first.moving_variance) - conv_out.var(axis=(0, 1, 2)))))
 report["momentum"] = first.momentum
+
+# JAX recomputes with one jitted function; it agrees with eager calls on every layer
+# (23 images in batches of 10: no equal split, so the last one is smaller and traces again).
+def statistics():
+    return [keras.ops.convert_to_numpy(variable) for layer in training.batchnorm_layers(model)
+            for variable in (layer.moving_mean, layer.moving_variance)]
+training.recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=True)
+jitted = statistics()
+training.recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=False)
+eager = statistics()
+report["bn_jit_vs_eager"] = max(float(np.max(np.abs(a - b))) for a, b in zip(jitted, eager))
 metrics = training.evaluate(model, images, labels, batch_size=16)
 direct = keras.ops.convert_to_numpy(model(images, training=False))
 report["eval_matches"] = bool(np.isclose(metrics["accuracy"], np.mean(direct.argmax(-1) == labels.argmax(-1))))
@@ -73,6 +84,16 @@ for name in ("identity_block", "convolutional_block"):
         report["checks_available"].append(name)
         check(reference[name])
         report["checks_passed"].append(name)
+# The compilation cache: only beside a GPU unless forced, then filled by the next compilation
+# (after this process has compiled without one).
+import pathlib, tempfile, jax
+cache = pathlib.Path(tempfile.mkdtemp())
+report["cache_without_gpu"] = training.use_compilation_cache(cache)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+report["cache_in_use"] = training.use_compilation_cache(cache, force=True) == str(cache)
+jax.jit(lambda a: a * 3.0 + 1.0)(np.arange(7.0)).block_until_ready()
+report["cache_entries"] = len([path for path in cache.rglob("*") if path.is_file()])
+
 report["tensorflow_imported"] = "tensorflow" in sys.modules
 report["seconds"] = time.perf_counter() - started
 print("REPORT " + json.dumps(report))
@@ -100,5 +121,8 @@ def test_training_and_batchnorm_recompute_on_jax_without_tensorflow():
     assert len(report["loss"]) == 1 and report["loss"][0] > 0
     assert report["bn_mean_error"] < 1e-4 and report["bn_var_error"] < 1e-4
     assert report["momentum"] == 0.99
+    assert report["bn_jit_vs_eager"] < 1e-5
+    assert report["cache_without_gpu"] is None and report["cache_in_use"]
+    assert report["cache_entries"] >= 1
     assert report["eval_matches"]
     assert report["checks_passed"] == report["checks_available"]

@@ -168,6 +168,27 @@ def test_train_repeats_exactly_for_the_same_seed(data):
     assert result_c.history["loss"] != result_a.history["loss"]
 
 
+def test_batches_made_by_threads_train_exactly_like_one_thread(data, monkeypatch):
+    """Threads (used beside a GPU) make each batch ahead, in any order, to the same bits."""
+    model_one, result_one = trained_tiny_model(data)
+    monkeypatch.setattr(training, "batch_workers", lambda: 3)
+    model_three, result_three = trained_tiny_model(data)
+    assert result_three.history["loss"] == result_one.history["loss"]
+    for a, b in zip(model_one.weights, model_three.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_one_thread_makes_batches_on_a_cpu():
+    assert training.batch_workers() == 1
+
+
+def test_equal_batch_size_splits_evenly_when_it_can():
+    assert training._equal_batch_size(1080, 64) == 60  # SIGNS: 18 batches of 60, one compilation
+    assert training._equal_batch_size(128, 64) == 64
+    assert training._equal_batch_size(97, 64) == 64  # prime: no even split, keep the size
+    assert training._equal_batch_size(7, 64) == 64  # fewer images than a batch: one short batch
+
+
 def test_train_returns_history_and_timing(data):
     x, y = data
     recipe = TINY_RECIPE.replace(epochs=2)
