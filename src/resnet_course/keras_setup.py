@@ -76,4 +76,3 @@ def accelerator_names() -> list[str]:
 
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
-
