@@ -320,7 +320,7 @@ def use_compilation_cache(directory: str | os.PathLike | None = None, force: boo
     """Keep XLA's compiled programs on disk, on JAX with a GPU, for the next run.
 
     On an H200, ``train()`` with the course recipe took 39-46 s from
-    nothing, 29-35 s of it in the first epoch (compiling the training
+    nothing, 29-36 s of it in the first epoch (compiling the training
     step); with this cache filled by an earlier run, 14 s
     (benchmarks/gpu_check.sh). A directory set already
     (``JAX_COMPILATION_CACHE_DIR``) is kept.
@@ -458,8 +458,8 @@ class TrainingBatches(keras.utils.PyDataset):
         workers: Threads preparing batches while the model trains. Beside
             an H200, one thread's numpy augmentation set the pace (epochs of
             1.06 s; augmenting an epoch takes 1.2 s on the course's CPU);
-            with 4 threads and the faster sampler, 0.49-0.69 s. On a 2-core CPU extra
-            threads would only compete with the model's.
+            with 4 threads and the faster sampler, 0.49-0.69 s. On a
+            2-core CPU extra threads would only compete with the model's.
     """
 
     def __init__(
