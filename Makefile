@@ -4,8 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# jax is in the default set for the second-backend test (Keras on JAX, CPU).
-EXTRAS ?= cpu,jax,course,dev
+# jax and torch are in the default set for the other-backend tests (Keras on
+# JAX and on PyTorch, CPU). A lean student install: EXTRAS=cpu,course.
+EXTRAS ?= cpu,jax,torch,course,dev
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL := 3

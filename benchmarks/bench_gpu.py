@@ -1,6 +1,7 @@
 """Epoch time and 10-epoch test accuracy of the course path on a GPU.
 
     KERAS_BACKEND=jax python benchmarks/bench_gpu.py            # JAX + CUDA, no TensorFlow needed
+    KERAS_BACKEND=torch python benchmarks/bench_gpu.py          # PyTorch + CUDA: eager, nothing to compile
     KERAS_BACKEND=tensorflow python benchmarks/bench_gpu.py
     python benchmarks/bench_gpu.py --seeds 0 1 2 --precision float32
 
@@ -14,8 +15,8 @@ the BatchNorm recompute ("bn s"; jitted on JAX, ``--time-eager-bn`` times
 the eager alternative too). Exits with a message, doing nothing, when the backend sees
 no GPU (``--allow-cpu`` runs anyway, e.g. as a smoke test with
 ``--epochs 1 --train-images 128``).
-Nothing on this path imports TensorFlow unless it is the Keras backend;
-the data are read with h5py. Writes ``artifacts/bench/gpu.json``.
+The course code imports TensorFlow only when it is the Keras backend (Keras
+seeds TensorFlow too where it is installed); the data are read with h5py. Writes ``artifacts/bench/gpu.json``.
 """
 
 import argparse
@@ -36,6 +37,8 @@ def main():
                         help="compile everything in this process (see training.use_compilation_cache)")
     parser.add_argument("--time-eager-bn", action="store_true",
                         help="also time the BatchNorm recompute by eager calls (the first seed's is cold)")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="torch only: let cuDNN time its algorithms for each new convolution shape")
     args = parser.parse_args()
 
     keras_module()
@@ -48,6 +51,13 @@ def main():
               "or pass --allow-cpu for a smoke test.")
         return 0
 
+    if args.cudnn_benchmark:
+        if training.keras.backend.backend() != "torch":
+            parser.error("--cudnn-benchmark is for KERAS_BACKEND=torch")
+        import torch
+
+        torch.backends.cudnn.benchmark = True
+        print("torch.backends.cudnn.benchmark = True")
     setup = training.configure_for_device(args.precision, compilation_cache=not args.no_compilation_cache)
     print(setup.summary, flush=True)
     X_train, Y_train, X_test, Y_test = signs_arrays()

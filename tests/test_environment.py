@@ -6,7 +6,7 @@ import tomllib
 import yaml
 
 # The extras a conda user gets; gpu is the alternative documented in the README.
-CONDA_EXTRAS = ("cpu", "jax", "course", "dev")
+CONDA_EXTRAS = ("cpu", "jax", "torch", "course", "dev")
 
 
 def _pip_pins(repo_root):

@@ -26,6 +26,7 @@ recomputation on JAX).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -755,13 +756,28 @@ def _eager_batch_moments(model, layers):
     """
 
     def forward(batch):
-        model(batch, training=True)
+        with no_gradients():
+            model(batch, training=True)
         return [
             (keras.ops.convert_to_numpy(layer.moving_mean), keras.ops.convert_to_numpy(layer.moving_variance))
             for layer in layers
         ]
 
     return forward
+
+
+def no_gradients():
+    """A context for eager model calls whose gradients nobody wants.
+
+    On torch, Keras variables are parameters that require gradients, so an
+    eager call outside a trainer records the whole autograd graph (memory and
+    time) unless told not to. The other backends record nothing eagerly.
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
 
 
 def _jitted_batch_moments(model, layers):
@@ -811,9 +827,9 @@ def _jitted_stateless_call(model, training: bool):
 def predict_probabilities(model, X, batch_size: int = 128) -> np.ndarray:
     """The model's outputs on ``X`` in inference mode, as a float32 numpy array.
 
-    Calls the model eagerly on TensorFlow and torch: no ``predict`` function
-    to trace for each new batch shape, which costs more than it saves on a
-    few thousand images. On JAX, where eager calls compile op by op, one
+    Calls the model eagerly on TensorFlow and torch (there without recording
+    gradients): no ``predict`` function to trace for each new batch shape,
+    which costs more than it saves on a few thousand images. On JAX, where eager calls compile op by op, one
     jitted call (see :func:`_jitted_stateless_call`).
     """
     X = np.asarray(X)
@@ -830,7 +846,8 @@ def predict_probabilities(model, X, batch_size: int = 128) -> np.ndarray:
     else:
 
         def forward(batch):
-            return model(batch, training=False)
+            with no_gradients():
+                return model(batch, training=False)
 
     outputs = [
         keras.ops.convert_to_numpy(forward(X[start : start + batch_size])) for start in range(0, len(X), batch_size)
