@@ -31,7 +31,7 @@ keras = import_keras()
 from resnet_course import checks, training
 from resnet_course.notebook_code import load_reference_solution
 
-report = {"backend": keras.backend.backend()}
+report = {"backend": keras.backend.backend(), "jit_compile": training.choose_jit_compile()}
 reference = load_reference_solution()
 
 # A two-block model built from the reference blocks.
@@ -137,9 +137,11 @@ def test_training_and_batchnorm_recompute_without_tensorflow(backend):
     assert report["checks_passed"] == report["checks_available"]
     assert report["cache_without_gpu"] is None
     if backend == "jax":
+        assert report["jit_compile"] == "auto"
         assert report["bn_jit_vs_eager"] < 1e-5
         assert report["cache_forced"] == report["cache_dir"] and report["cache_entries"] >= 1
     else:
+        assert report["jit_compile"] is False  # eager, not torch.compile
         assert "JAX" in report["jit_refused"]
         assert report["plain_call_records_graph"] and not report["helper_call_records_graph"]
         # No compilation cache on torch, even when forced.

@@ -276,12 +276,15 @@ def choose_dtype_policy(precision: str = "auto") -> str:
 
 
 def choose_jit_compile() -> bool | str:
-    """``jit_compile`` for ``model.compile``: XLA on accelerators and JAX, never on a TF CPU.
+    """``jit_compile`` for ``model.compile``: XLA on accelerators and JAX, never on a TF CPU or torch.
 
     On the course CPU an XLA-compiled ResNet50 training step ran 3-9x slower
     than TensorFlow's oneDNN kernels, so TensorFlow on a CPU gets False.
+    On torch, True would mean ``torch.compile`` (Keras' "auto" is eager
+    there too); False says so in the logs.
     """
-    if keras.backend.backend() == "tensorflow" and not accelerator_names():
+    backend = keras.backend.backend()
+    if backend == "torch" or (backend == "tensorflow" and not accelerator_names()):
         return False
     return "auto"
 
