@@ -16,7 +16,8 @@ the eager alternative too). Exits with a message, doing nothing, when the backen
 no GPU (``--allow-cpu`` runs anyway, e.g. as a smoke test with
 ``--epochs 1 --train-images 128``).
 The course code imports TensorFlow only when it is the Keras backend (Keras
-seeds TensorFlow too where it is installed); the data are read with h5py. Writes ``artifacts/bench/gpu.json``.
+seeds TensorFlow too where it is installed); the data are read with h5py.
+Writes ``artifacts/bench/gpu.json``.
 """
 
 import argparse

@@ -832,8 +832,9 @@ def predict_probabilities(model, X, batch_size: int = 128) -> np.ndarray:
 
     Calls the model eagerly on TensorFlow and torch (there without recording
     gradients): no ``predict`` function to trace for each new batch shape,
-    which costs more than it saves on a few thousand images. On JAX, where eager calls compile op by op, one
-    jitted call (see :func:`_jitted_stateless_call`).
+    which costs more than it saves on a few thousand images. On JAX, where
+    eager calls compile op by op, one jitted call (see
+    :func:`_jitted_stateless_call`).
     """
     X = np.asarray(X)
     if keras.backend.backend() == "jax":
