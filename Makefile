@@ -1,7 +1,8 @@
 # Course tasks. Quick start: `make demo` (the instructor flow on a sample class)
 # and `make test` (the test suite). Both set everything up on first use.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# Any Python 3.11 to 3.13 with venv; scripts/find_python.sh picks one (or PYTHON=...).
+export PYTHON
 VENV := .venv
 BIN := $(VENV)/bin
 # jax and torch are in the default set for the other-backend tests (Keras on
@@ -10,17 +11,23 @@ EXTRAS ?= cpu,jax,torch,course,dev
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL := 3
+# The PATH before .venv/bin joins it: the interpreter that creates .venv is never its own.
+SYSTEM_PATH := $(PATH)
 # nbgrader and jupyter find their helpers (alembic, kernels) on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore
 
-.PHONY: setup data assignment check-generated test test-fast demo pretrained bench lab formgrader clean
+.PHONY: setup system-packages data assignment check-generated test test-fast demo pretrained bench lab formgrader clean
 
-setup: $(STAMP) data
+setup: system-packages $(STAMP) data
 
-$(STAMP): pyproject.toml
-	@echo "== Creating $(VENV) and installing pinned dependencies ($(EXTRAS))"
-	$(PYTHON) -m venv $(VENV)
+# bubblewrap and chromium: installed as root with apt, else the exact command is printed.
+system-packages:
+	@scripts/system_packages.sh
+
+$(STAMP): pyproject.toml | system-packages
+	@python=$$(PATH='$(SYSTEM_PATH)' scripts/find_python.sh) && echo "== Creating $(VENV) with $$python and installing pinned dependencies ($(EXTRAS))" && \
+	"$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (resnet-course)" >/dev/null
