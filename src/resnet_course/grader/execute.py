@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from queue import Empty
 
-from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async, run_sync
@@ -36,7 +35,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Float, List, Unicode
 
-from resnet_course.sandbox.kernelspec import kernel_spec
+from resnet_course.sandbox.kernelspec import KERNEL_NAME, kernel_manager
 
 from . import kernel_guard
 
@@ -88,6 +87,8 @@ class SandboxedExecute(Execute):
         report = json.loads(path.read_text()) if path.exists() else {"tampering": [], "events": []}
         for key in ("tampering", "events"):
             report[key] += self._report[key]
+        if "kernel_start_failed" in self._report:
+            report["kernel_start_failed"] = self._report["kernel_start_failed"]
         path.write_text(json.dumps(report))
 
     # -- kernel ---------------------------------------------------------------------------
@@ -95,15 +96,21 @@ class SandboxedExecute(Execute):
     def create_kernel_manager(self):
         runtime = Path(self.runtime_dir or _private_folder())
         runtime.mkdir(parents=True, exist_ok=True)
-        self._status_file = runtime / f"kernel-{secrets.token_hex(6)}-status.json"
-        self._status_file.unlink(missing_ok=True)
-        arguments = [*self.launcher_arguments, "--status-file", str(self._status_file)]
-        spec = kernel_spec(extra_arguments=arguments)
-        self.km = AsyncKernelManager(config=self.config, transport="ipc")
-        self.km.connection_file = str(runtime / f"kernel-{secrets.token_hex(6)}.json")
-        self.km._kernel_spec = KernelSpec(**{k: v for k, v in spec.items() if k != "metadata"}, resource_dir=str(runtime))
-        self.kernel_name = "resnet-course-sandboxed"
+        self.km, self._status_file = kernel_manager(runtime, list(self.launcher_arguments), AsyncKernelManager,
+                                                    config=self.config)
+        self.kernel_name = KERNEL_NAME
         return self.km
+
+    async def async_start_new_kernel_client(self):
+        # A kernel that never answers may be the machine's fault, not the student's:
+        # the coordinator re-runs the sandbox pre-flight when it sees this mark.
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception as error:
+            self._report["kernel_start_failed"] = f"{self._stop_reason_from_launcher()} ({error})"
+            raise
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 
     def _stop_reason_from_launcher(self) -> str:
         for _ in range(20):  # the launcher writes it as it exits

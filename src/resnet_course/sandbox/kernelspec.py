@@ -10,11 +10,13 @@ launcher is not the kernel process, so a SIGINT to it would miss).
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
 
 KERNEL_NAME = "resnet-course-sandboxed"
 DISPLAY_NAME = "Python 3 (resnet-course, sandboxed)"
@@ -65,3 +67,26 @@ def ensure_installed() -> None:
         KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     except NoSuchKernel:
         install()
+
+
+def kernel_manager(runtime: Path, launcher_arguments: list[str], manager_class: type = KernelManager,
+                   **options) -> tuple[KernelManager, Path]:
+    """A manager that starts the sandboxed kernel with these launcher options, over IPC sockets in ``runtime``.
+
+    Args:
+        runtime: A private folder for the connection file, the sockets and the launcher's report.
+        launcher_arguments: Launcher options, e.g. limits.
+        manager_class: ``KernelManager`` or ``AsyncKernelManager``.
+        **options: Passed to the manager (e.g. ``config``).
+
+    Returns:
+        The manager and the file where the launcher reports how the kernel ended.
+    """
+    name = secrets.token_hex(6)
+    status_file = runtime / f"kernel-{name}-status.json"
+    spec = kernel_spec(extra_arguments=[*launcher_arguments, "--status-file", str(status_file)])
+    manager = manager_class(transport="ipc", **options)
+    manager.connection_file = str(runtime / f"kernel-{name}.json")
+    manager._kernel_spec = KernelSpec(**{k: v for k, v in spec.items() if k != "metadata"}, resource_dir=str(runtime))
+    manager.kernel_name = KERNEL_NAME
+    return manager, status_file

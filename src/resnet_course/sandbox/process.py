@@ -47,12 +47,18 @@ class SandboxUnavailable(RuntimeError):
 
 
 def bwrap_path() -> str:
-    """The bubblewrap executable, or an error that says how to install it."""
-    path = shutil.which("bwrap")
+    """The bubblewrap executable, or an error that says how to install it.
+
+    ``RESNET_SANDBOX_BWRAP`` names another executable (a test uses it to make
+    the sandbox unavailable); by default ``bwrap`` is looked up on PATH.
+    """
+    name = os.environ.get("RESNET_SANDBOX_BWRAP", "bwrap")
+    path = shutil.which(name)
     if path is None:
         raise SandboxUnavailable(
-            "bubblewrap (bwrap) is not installed; the grader runs student code only inside it. "
-            "Install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`."
+            f"bubblewrap ({name}) is not installed; the grader runs student code only inside it. "
+            "Install it with `apt-get install bubblewrap` (Debian/Ubuntu; `make setup` does this as root) "
+            "or `dnf install bubblewrap`."
         )
     return path
 
