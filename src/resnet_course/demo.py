@@ -22,6 +22,7 @@ from pathlib import Path
 from .grader.autograde import autograde, settings_for
 from .grader.course import CONFIG_FILE, Course, read_config
 from .grader.export import export_rows, to_csv
+from .grader.instructor_faults import GradingStopped, check_before_grading
 from .grader.nbgrader_steps import generate_assignment, generate_feedback
 from .grader.parallel import default_workers
 from .grader.report import GRADED, StudentReport
@@ -83,6 +84,7 @@ def grade_with_progress(course: Course, students: list[str]) -> dict[str, Studen
 
 def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
     started = time.perf_counter()
+    check_before_grading(SandboxLimits.from_env().as_arguments())  # before any work; autograde reuses it
     root = fresh_folder(root)
     course = demo_course(root)
     feedback = root / FOLDERS["feedback"]
@@ -100,8 +102,9 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
     reports = grade_with_progress(course, [student.student_id for student in students])
 
     step(4, "Generating feedback (hidden test code stripped)")
-    generate_feedback(course, ASSIGNMENT)
     graded = sum(entry.status == GRADED for entry in reports.values())
+    if graded:
+        generate_feedback(course, ASSIGNMENT)
     print(f"  {graded} feedback reports in {shown(feedback)}/")
 
     step(5, "Exporting grades")
@@ -123,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=DEMO_ROOT, help="course folder for the demo")
     args = parser.parse_args(argv)
-    return run_demo(args.root)
+    try:
+        return run_demo(args.root)
+    except GradingStopped as stopped:
+        print(f"\nmake demo stopped: {stopped}", file=sys.stderr)
+    except RuntimeError as error:  # an nbgrader step failed: its log says why
+        print(f"\nmake demo stopped: {error}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ cluster, each in its own sandbox, and prints one line per student.
 points per exercise, grading time and notes per student); with ``-o`` it
 writes them to FILE and prints a table instead. The exit status of
 ``autograde`` is 0 when the gradebook passed its integrity check after
-grading.
+grading, 1 when it did not, and 2 when grading stopped for a fault on the
+instructor's side (the sandbox pre-flight failed, say), with one message
+naming the cause and the fix.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from resnet_course.sandbox.limits import SandboxLimits
 from . import integrity, report
 from .autograde import autograde, settings_for
 from .course import Course
+from .instructor_faults import GradingStopped
 from .export import export_rows, to_csv
 from .summary import format_table
 
@@ -66,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
     settings = settings_for(course, SandboxLimits.from_arguments(args), args.timeout, args.protect)
     before = integrity.snapshot(course.db_path) if course.db_path.exists() else None
-    reports = autograde(course, args.assignment, settings, students, args.workers, args.scheduler)
+    try:
+        reports = autograde(course, args.assignment, settings, students, args.workers, args.scheduler)
+    except (GradingStopped, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for student, entry in sorted(reports.items()):
         print(f"{student}: {entry.status} - {entry.reason}")
     if before is not None:

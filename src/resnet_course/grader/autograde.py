@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import closing
 from typing import Callable
 
 from resnet_course.sandbox.limits import SandboxLimits
 
-from . import report
+from . import instructor_faults, report
 from .course import Course
 from .job import JobResult
 from .merge import merge_result
@@ -55,12 +56,15 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
 
     Raises:
         ValueError: The assignment is not in the gradebook.
+        GradingStopped: The sandbox does not work here (nothing recorded), or broke mid-run
+            (the submissions graded before are recorded, the rest not).
     """
     template = template_gradebook(course.db_path)
     notebook_names = has_assignment(template, assignment)
     if not notebook_names:
         raise ValueError(f"assignment {assignment!r} is not in the gradebook; run "
                          f"`nbgrader generate_assignment {assignment}` first")
+    instructor_faults.check_before_grading(settings.launcher_arguments)
     if students:
         students = [check_student_id(s) for s in students]
     else:
@@ -83,8 +87,16 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
         else:
             notes_before[student] = prepared.notes
             jobs.append(prepared.job)
-    for job, result in run_jobs(jobs, workers=workers, scheduler=scheduler):
-        _record(course, assignment, result, notes_before[job.student], reports, on_report)
+    try:
+        with closing(run_jobs(jobs, workers=workers, scheduler=scheduler)) as finished:
+            for done, (job, result) in enumerate(finished):
+                instructor_faults.check_result(result, settings.launcher_arguments, len(reports),
+                                               len(jobs) - done - 1)
+                _record(course, assignment, result, notes_before[job.student], reports, on_report)
+    except instructor_faults.GradingStopped:
+        if reports:  # those in the gradebook already are reported; nobody else is
+            report.save(course.report_path(assignment), reports)
+        raise
     report.save(course.report_path(assignment), reports)
     return reports
 

@@ -73,6 +73,8 @@ class JobResult:
         notes: What the sandbox and the guard observed.
         seconds: Time spent in the job.
         log: The end of nbgrader's log.
+        kernel_start_failed: Why the sandboxed kernel never answered, when it did not (the
+            coordinator then checks whether the machine is at fault; ``instructor_faults.py``).
     """
 
     student: str
@@ -86,6 +88,7 @@ class JobResult:
     notes: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
     log: str = ""
+    kernel_start_failed: str | None = None
 
 
 def grade_job(job: GradingJob) -> JobResult:

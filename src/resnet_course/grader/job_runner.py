@@ -62,10 +62,12 @@ def run(root: Path) -> JobResult:
     app.create_student = True
     outcome = capture_log(app)
     log = outcome.get("log", "")
-    notes = _sandbox_notes(root / "sandbox-report.json")
+    sandbox_report = _sandbox_report(root / "sandbox-report.json")
+    notes = _sandbox_notes(sandbox_report)
     if not outcome["success"]:
         reason = _failure_reason(outcome.get("error", ""), log) + _kernel_stderr(root / "runtime")
-        return JobResult(job["student"], False, reason, notes=notes, log=log[-LOG_TAIL:])
+        return JobResult(job["student"], False, reason, notes=notes, log=log[-LOG_TAIL:],
+                         kernel_start_failed=sandbox_report.get("kernel_start_failed"))
     result = _collect_grades(config, job["assignment"], job["student"])
     result.notes = notes
     result.log = log[-LOG_TAIL:]
@@ -92,10 +94,11 @@ def _collect_grades(config: Config, assignment: str, student: str) -> JobResult:
     return result
 
 
-def _sandbox_notes(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    report = json.loads(path.read_text())
+def _sandbox_report(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _sandbox_notes(report: dict) -> list[str]:
     notes = [f"kernel: {event}" for event in report.get("events", [])]
     notes += [f"tampering undone before the test {item}" for item in report.get("tampering", [])]
     return notes

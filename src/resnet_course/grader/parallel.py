@@ -35,11 +35,14 @@ def run_jobs(jobs: Iterable[GradingJob], workers: int | None = None,
     if scheduler:
         yield from _run_on_dask(jobs, scheduler)
         return
-    with ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="grade") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="grade")
+    try:
         futures = {pool.submit(grade_job, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             yield job, _result_or_failure(job, future)
+    finally:  # a caller that stops early (grading stopped) leaves no job queued
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_on_dask(jobs: list[GradingJob], scheduler: str) -> Iterator[tuple[GradingJob, JobResult]]:

@@ -1,0 +1,50 @@
+"""Faults on the instructor's side stop the run; they are never recorded against a student.
+
+Before any submission is graded, the sandbox pre-flight
+(``resnet_course.sandbox.preflight``) must pass: otherwise nothing is
+written to the gradebook or the grading report. When a kernel fails to
+start mid-run, the pre-flight runs again: if the sandbox now fails, the
+machine is at fault and the run stops, the submissions graded so far
+kept and this one not recorded; if it passes, the submission itself kept
+its kernel from starting (too many files, say) and is reported as
+ungradable, with the reason.
+"""
+
+from __future__ import annotations
+
+from resnet_course.sandbox import preflight
+
+from .job import JobResult
+
+
+class GradingStopped(RuntimeError):
+    """Grading cannot go on because of the machine or the course set-up, not a student."""
+
+
+def check_before_grading(launcher_arguments: list[str]) -> None:
+    """Raise :class:`GradingStopped` unless the sandbox works here (checked once per process)."""
+    try:
+        preflight.check_once(launcher_arguments)
+    except preflight.SandboxCheckFailed as failure:
+        raise GradingStopped(failure.stop_message(
+            "before any submission was graded", "Nothing was written to the gradebook or the grading report.")) from None
+
+
+def check_result(result: JobResult, launcher_arguments: list[str], recorded: int, waiting: int) -> None:
+    """Raise :class:`GradingStopped` when ``result``'s kernel failed to start because the sandbox broke.
+
+    Args:
+        result: A finished job.
+        launcher_arguments: The sandbox limits the job ran with.
+        recorded: Submissions already recorded in this run.
+        waiting: Submissions not yet graded, besides this one.
+    """
+    if result.graded or not result.kernel_start_failed:
+        return
+    failure = preflight.problem(launcher_arguments)
+    if failure is not None:
+        raise GradingStopped(failure.stop_message(
+            f"at {result.student}, whose kernel could not start",
+            f"The {recorded} submissions graded before were recorded; {result.student} and the {waiting} "
+            "not yet graded were not. Run the same command again once it is fixed."))
+
