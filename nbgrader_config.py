@@ -50,4 +50,20 @@ try:
     ensure_installed()
 except ImportError:
     pass
+# Pre-flight: `nbgrader autograde` checks once that the sandbox works (bubblewrap,
+# namespaces, a kernel that answers) before it writes any gradebook entry, and again
+# when a kernel cannot start; a broken sandbox stops the run with one message naming
+# the cause and the fix, and is never recorded against a student
+# (resnet_course/grader/plain_nbgrader.py). SandboxCheckedExecute takes the
+# c.Execute settings above.
+c.Autograde.pre_convert_hook = "resnet_course.grader.plain_nbgrader.pre_convert_hook"
+c.Autograde.autograde_preprocessors = [
+    "resnet_course.grader.plain_nbgrader.SandboxCheckedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # --- end of sandboxed kernel block ----------------------------------------------------

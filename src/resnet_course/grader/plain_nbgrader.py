@@ -1,0 +1,63 @@
+"""What plain ``nbgrader autograde`` runs, through ``nbgrader_config.py``: the sandbox pre-flight and its re-check.
+
+* :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flight
+  once, before nbgrader writes the first submission's gradebook entry.
+* :class:`SandboxCheckedExecute` replaces nbgrader's ``Execute`` (and takes
+  its ``c.Execute`` settings): when a kernel fails to start it runs the
+  pre-flight again, and if the sandbox is at fault, it removes the entry
+  nbgrader made for this submission (unless an earlier run graded it) and
+  stops the run. A kernel that fails while the sandbox works is the
+  submission's problem and is graded as nbgrader grades it.
+
+Stopping is ``SystemExit``: nbgrader logs and ignores an ``Exception`` from a
+hook and records one from a preprocessor against the student.
+"""
+
+from __future__ import annotations
+
+from nbclient.util import run_sync
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import Execute
+
+from resnet_course.sandbox import preflight
+
+
+def pre_convert_hook(**_submission) -> None:
+    """Stop the run, before anything is written, unless the sandbox works (checked once per process)."""
+    try:
+        preflight.check_once(installed_kernel=True)
+    except preflight.SandboxCheckFailed as failure:
+        message = failure.stop_message("before any submission was graded", "Nothing was written to the gradebook.")
+        raise SystemExit(f"[resnet-course] {message}") from None
+
+
+class SandboxCheckedExecute(Execute):
+    """nbgrader's Execute, stopping the run when a kernel cannot start because the sandbox broke."""
+
+    async def async_start_new_kernel_client(self):
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception:
+            try:
+                preflight.check(installed_kernel=True)
+            except preflight.SandboxCheckFailed as failure:
+                student = self._forget_attempt()
+                message = failure.stop_message(f"at {student}, whose kernel could not start",
+                                               f"{student} was not recorded. Run the same command again once it is fixed.")
+                raise SystemExit(f"[resnet-course] {message}") from None
+            raise
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
+
+    def _forget_attempt(self) -> str:
+        """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
+        info = self.resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            try:
+                submission = gradebook.find_submission(info["assignment"], info["student"])
+            except MissingEntry:
+                return info["student"]
+            if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
+                gradebook.remove_submission(info["assignment"], info["student"])
+        return info["student"]
+
