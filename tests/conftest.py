@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import tools
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nbgrader runs `alembic` and `jupyter` from PATH: use this environment's.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -28,3 +30,13 @@ def data_copy(tmp_path) -> Path:
     for name in ("train_signs.h5", "test_signs.h5", "SHA256SUMS"):
         shutil.copyfile(DATA_DIR / name, target / name)
     return target
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires_tool(name): skip without the tool, fail under CI=true (fixtures/tools.py)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("requires_tool"):
+        tools.require(marker.args[0])

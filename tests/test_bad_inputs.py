@@ -9,7 +9,6 @@ other student's grades, the solutions and the other submissions untouched.
 import csv
 import hashlib
 import io
-import shutil
 import socket
 import threading
 
@@ -20,7 +19,7 @@ from fixtures import bad_submissions, toy_course
 from resnet_course.grader import integrity
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
+    pytest.mark.requires_tool("bwrap"),
     pytest.mark.slow,
 ]
 

@@ -25,7 +25,7 @@ from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, re
 from resnet_course.grader.submissions import locate_notebook, read_submission
 from resnet_course.grader.template import has_assignment, template_gradebook, imports_of_test_cells
 
-needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+needs_bwrap = pytest.mark.requires_tool("bwrap")
 
 
 @pytest.fixture

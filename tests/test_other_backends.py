@@ -6,7 +6,6 @@ there mimics a GPU machine with JAX and PyTorch only (the course's H200),
 where the course must still work.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from fixtures import tools
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,8 +126,7 @@ def run_child(backend: str) -> dict:
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_training_and_batchnorm_recompute_without_tensorflow(backend):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed: `pip install -e '.[{backend}]'` to run this backend's test")
+    tools.require(backend)
     report = run_child(backend)
     assert report["backend"] == backend
     assert not report["tensorflow_imported"]

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import socket
 import sys
 import textwrap
@@ -15,7 +14,7 @@ from resnet_course.sandbox.layout import REPO_ROOT, check_not_forbidden
 from resnet_course.sandbox.limits import MIB, SandboxLimits
 from resnet_course.sandbox.run import check_tensorflow, run_command
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+pytestmark = pytest.mark.requires_tool("bwrap")
 
 SMALL = SandboxLimits(memory_bytes=384 * MIB, cpu_seconds=30, max_processes=48, wall_seconds=30,
                       output_bytes=64 * 1024, file_bytes=8 * MIB, scratch_bytes=32 * MIB)
