@@ -1,6 +1,7 @@
 """The grader: submission repair, the single-writer merge, gradebook integrity, the export,
 plain ``nbgrader autograde`` through the sandboxed kernel, and parallel/Dask grading equal to serial."""
 
+import contextlib
 import copy
 import csv
 import io
@@ -193,6 +194,12 @@ def grades(course):
 @pytest.fixture
 def dask_cluster():
     """A Dask scheduler and two workers, as separate processes on loopback."""
+    with running_dask_cluster() as address:
+        yield address
+
+
+@contextlib.contextmanager
+def running_dask_cluster(worker_env: dict[str, str] | None = None):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -204,7 +211,7 @@ def dask_cluster():
     workers = [
         subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
                           "--nworkers", "1", "--no-dashboard", "--name", f"grader-{n}"],
-                         env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         env=toy_course.environment(worker_env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for n in range(2)
     ]
     try:
@@ -252,3 +259,17 @@ def test_grading_on_a_dask_cluster_equals_serial_grading(tmp_path, dask_cluster)
         assert reports[0][student]["status"] == reports[1][student]["status"]
         assert reports[0][student]["reason"] == reports[1][student]["reason"]
         assert autograded_outputs(serial, student) == autograded_outputs(distributed, student)
+
+
+@needs_bwrap
+def test_dask_workers_whose_sandbox_fails_stop_grading_before_anything_is_written(course):
+    bad_submissions.write_class(course, [c for c in bad_submissions.CASES if c.name == "good"])
+    db = course / "autograder" / "gradebook.db"
+    before = integrity.snapshot(db)["rows"]
+    with running_dask_cluster({"RESNET_SANDBOX_BWRAP": "no-such-bwrap"}) as address:
+        result = toy_course.grader(course, "autograde", "toy", "--scheduler", address)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the sandbox does not work on 2 of 2 Dask workers" in result.stderr
+    assert "bubblewrap is not installed" in result.stderr and "Traceback" not in result.stderr
+    assert integrity.snapshot(db)["rows"] == before
+    assert not (course / "autograder" / ".runtime" / "reports" / "toy.json").exists()

@@ -131,3 +131,12 @@ def test_make_demo_ends_in_one_message_not_a_traceback(tmp_path):
     assert "make demo stopped: grading stopped before any submission was graded" in result.stderr
     assert "Fix: " in result.stderr
     assert not root.exists(), "the demo started work before its pre-flight"
+
+
+def test_the_kernel_manager_starts_the_given_limits_not_the_installed_kernelspec(tmp_path):
+    from resnet_course.sandbox.kernelspec import kernel_manager
+
+    manager, status_file = kernel_manager(tmp_path, ["--memory-bytes", "123456789"])
+    argv = manager.kernel_spec.argv
+    assert argv[argv.index("--memory-bytes") + 1] == "123456789"
+    assert argv[argv.index("--status-file") + 1] == str(status_file)

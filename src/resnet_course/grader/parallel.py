@@ -6,6 +6,7 @@ with a scheduler address, jobs are submitted to the cluster's workers
 (which need this package, bubblewrap and the same Python environment).
 Results come back in completion order; a job that raises, or whose worker
 dies twice, comes back as "could not be graded" with the error as reason.
+On a cluster, every worker runs the sandbox pre-flight before any job.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterable, Iterator
 
+from resnet_course.sandbox import preflight
+
+from .instructor_faults import GradingStopped
 from .job import GradingJob, JobResult, grade_job
 
 
@@ -51,6 +55,8 @@ def _run_on_dask(jobs: list[GradingJob], scheduler: str) -> Iterator[tuple[Gradi
     except ImportError:
         raise RuntimeError("grading on a Dask cluster needs `pip install distributed`") from None
     with Client(scheduler, timeout=30) as client:
+        if jobs:
+            _check_workers(client, jobs[0].launcher_arguments)
         futures = {
             client.submit(grade_job, job, pure=False, retries=1, key=f"grade-{job.assignment}-{job.student}-{index}"): job
             for index, job in enumerate(jobs)
@@ -58,6 +64,23 @@ def _run_on_dask(jobs: list[GradingJob], scheduler: str) -> Iterator[tuple[Gradi
         for future in dask_completed(futures):
             job = futures[future]
             yield job, _result_or_failure(job, future)
+
+
+def _check_workers(client, launcher_arguments: list[str]) -> None:
+    """Run the sandbox pre-flight on every Dask worker; stop before grading if one fails it."""
+    problems = client.run(_sandbox_problem, launcher_arguments)
+    broken = {worker: text for worker, text in problems.items() if text}
+    if broken:
+        worker, text = sorted(broken.items())[0]
+        raise GradingStopped(f"grading stopped before any submission was graded: the sandbox does not work on "
+                             f"{len(broken)} of {len(problems)} Dask workers (e.g. {worker}).\n{text}\n"
+                             "Nothing was written to the gradebook or the grading report.")
+
+
+def _sandbox_problem(launcher_arguments: list[str]) -> str | None:
+    """On a worker: the pre-flight's cause and fix, or None when the sandbox works there."""
+    failure = preflight.problem(launcher_arguments)
+    return None if failure is None else f"Cause: {failure.cause}\nFix: {failure.fix}"
 
 
 def _result_or_failure(job: GradingJob, future) -> JobResult:

@@ -87,6 +87,6 @@ def kernel_manager(runtime: Path, launcher_arguments: list[str], manager_class: 
     spec = kernel_spec(extra_arguments=[*launcher_arguments, "--status-file", str(status_file)])
     manager = manager_class(transport="ipc", **options)
     manager.connection_file = str(runtime / f"kernel-{name}.json")
+    # Not manager.kernel_name: setting it drops this spec for the installed one (and its limits).
     manager._kernel_spec = KernelSpec(**{k: v for k, v in spec.items() if k != "metadata"}, resource_dir=str(runtime))
-    manager.kernel_name = KERNEL_NAME
     return manager, status_file
