@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_conv_gradients.py
     .venv/bin/python benchmarks/bench_conv_gradients.py --dtypes float32 bfloat16 --repeats 30
 
-The measurement behind ``resnet_course.gemm_conv``: for the convolution
+The measurement behind ``resnet_course.training.kernels.gemm_conv``: for the convolution
 shapes of the course's ResNet50 at batch 64 (64x64 inputs), the time of
 ``Conv2DBackpropFilter`` against the same gradient computed as one matrix
 product (1x1 kernels: inputs^T @ output gradients; k x k kernels: their
@@ -52,7 +52,7 @@ def main():
         parser.error("this benchmark times TensorFlow kernels: run it with KERAS_BACKEND=tensorflow")
     import tensorflow as tf
 
-    from resnet_course.gemm_conv import _im2col_same
+    from resnet_course.training.kernels.gemm_conv import _im2col_same
 
     rows = []
     for batch, size, channels_in, channels_out, kernel in SHAPES:

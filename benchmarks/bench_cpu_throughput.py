@@ -60,7 +60,7 @@ class CoursePath:
         if fuse_batchnorm:
             training.use_fused_batchnorm(self.model)
         if gemm_convolutions:
-            from resnet_course.gemm_conv import use_gemm_convolutions
+            from resnet_course.training.kernels.gemm_conv import use_gemm_convolutions
 
             use_gemm_convolutions(self.model)
         self.batches = training.prepare_training(self.model, X, Y, recipe)

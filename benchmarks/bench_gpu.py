@@ -73,7 +73,7 @@ def main():
     for seed in args.seeds:
         started = time.perf_counter()
         model = build()
-        result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2)
+        result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2, device=setup)
         eager_bn = {}
         if args.time_eager_bn:
             eager_started = time.perf_counter()

@@ -174,7 +174,9 @@ def make_pretrained(output: Path, recipe, command: str) -> dict:
     X_train, Y_train, X_test, Y_test = model_inputs(load_signs())
     build = load_reference_solution()["ResNet50"]
     model = build()
-    result = training.train(model, X_train, Y_train, recipe=recipe, validation_data=(X_test, Y_test), verbose=2)
+    result = training.train(
+        model, X_train, Y_train, recipe=recipe, validation_data=(X_test, Y_test), verbose=2, device=setup
+    )
 
     if model.dtype_policy.name != "float32":
         print(f"== Copying the {model.dtype_policy.name} model to float32 and recomputing its BatchNorm statistics")
