@@ -36,7 +36,7 @@ def signs_arrays():
 
 def reference_resnet50():
     """The master notebook's ``ResNet50`` builder."""
-    from resnet_course.notebook_code import load_reference_solution
+    from resnet_course.instructor.reference_solution import load_reference_solution
 
     return load_reference_solution()["ResNet50"]
 

@@ -32,9 +32,10 @@ import warnings
 from pathlib import Path
 
 from .data import candidate_data_dirs
+from .paths import DATA_DIR
 
 MODEL_FILE = "resnet50_signs.h5"
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "data" / MODEL_FILE
+DEFAULT_OUTPUT = DATA_DIR / MODEL_FILE
 
 
 class PretrainedModelMissing(FileNotFoundError):
@@ -166,7 +167,7 @@ def make_pretrained(output: Path, recipe, command: str) -> dict:
     """Train, repair, check and save the reference ResNet50; return its metadata."""
     from . import training
     from .data import load_signs, model_inputs
-    from .notebook_code import load_reference_solution
+    from .instructor.reference_solution import load_reference_solution
 
     started = time.perf_counter()
     setup = training.configure_for_device()

@@ -18,10 +18,7 @@ import site
 import sys
 from pathlib import Path
 
-import resnet_course
-
-PACKAGE_PARENT = Path(resnet_course.__file__).resolve().parents[1]
-REPO_ROOT = Path(resnet_course.__file__).resolve().parents[2]
+from ..paths import AUTOGRADER_DIR, DATA_DIR, PACKAGE_PARENT, SOLUTIONS_DIR, TESTS_DIR
 
 # Paths inside the sandbox.
 SEED_MOUNT = "/run/seed"
@@ -30,7 +27,7 @@ HOME = "/tmp"
 
 # Host folders a bind must never expose: neither they, nor anything in them,
 # nor a folder above them.
-FORBIDDEN_TREES = [REPO_ROOT / "solutions", REPO_ROOT / "autograder", REPO_ROOT / "tests"]
+FORBIDDEN_TREES = [SOLUTIONS_DIR, AUTOGRADER_DIR, TESTS_DIR]
 # Folders that may not be bound whole (nor a folder above them); a subfolder
 # such as a Python installation under ~/.pyenv is fine.
 FORBIDDEN_WHOLE = [Path.home()]
@@ -119,8 +116,8 @@ def default_read_only(extra: list[Path] | None = None) -> list[Path]:
     forbidden folder is refused.
     """
     candidates = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix), PACKAGE_PARENT]
-    if (REPO_ROOT / "data").is_dir():
-        candidates.append(REPO_ROOT / "data")
+    if (DATA_DIR).is_dir():
+        candidates.append(DATA_DIR)
     if os.environ.get(DATA_DIR_VARIABLE):
         candidates.append(Path(os.environ[DATA_DIR_VARIABLE]))
     for entry in _pth_paths():
@@ -165,8 +162,8 @@ def sandbox_environment(home: str = HOME) -> dict[str, str]:
         "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter-runtime",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    if (REPO_ROOT / "data").is_dir():
-        environment[DATA_DIR_VARIABLE] = str(REPO_ROOT / "data")
+    if (DATA_DIR).is_dir():
+        environment[DATA_DIR_VARIABLE] = str(DATA_DIR)
     for key, value in os.environ.items():
         if key in PASSED_ENVIRONMENT or key.startswith("RESNET_COURSE_"):
             environment[key] = value
