@@ -11,6 +11,7 @@ Modules, one job each:
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
 * ``template``: the student-free gradebook each job grades into;
+* ``job_types``: a job's settings, input and output (plain data);
 * ``job`` / ``job_runner``: one job, run in a private course root;
 * ``execute`` / ``kernel_guard``: sandboxed execution, tamper guard, dead kernels;
 * ``parallel``: threads or Dask;

@@ -16,10 +16,10 @@ from resnet_course.sandbox.limits import SandboxLimits
 
 from . import report
 from .course import Course
-from .job import JobResult
+from .job_types import GradingSettings, JobResult
 from .merge import merge_result
 from .parallel import run_jobs
-from .prepare import GradingSettings, check_student_id, prepare_submission, source_files
+from .prepare import check_student_id, prepare_submission, source_files
 from .template import has_assignment, template_gradebook, imports_of_test_cells
 
 log = logging.getLogger(__name__)

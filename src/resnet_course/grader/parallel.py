@@ -14,7 +14,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterable, Iterator
 
-from .job import GradingJob, JobResult, grade_job
+from .job import grade_job
+from .job_types import GradingJob, JobResult
 
 
 def default_workers() -> int:
