@@ -17,7 +17,7 @@ Modules, one job each:
 * ``parallel``: threads or Dask;
 * ``merge``: the single writer to the gradebook;
 * ``report`` / ``integrity``: status and reason per student; gradebook checks;
-* ``exercises`` / ``export`` / ``summary``: grades per exercise as CSV, a table and a histogram;
+* ``exercises`` / ``export`` / ``tables``: grades per exercise as CSV, a table and a histogram;
 * ``nbgrader_steps``: nbgrader's generate_assignment and generate_feedback on a course;
 * ``feedback``: the nbgrader preprocessor that keeps hidden test code out of feedback.
 """

@@ -30,7 +30,7 @@ from . import integrity, report
 from .autograde import autograde, settings_for
 from .course import Course
 from .export import export_rows, to_csv
-from .summary import format_table
+from .tables import format_table
 
 
 def main(argv: list[str] | None = None) -> int:

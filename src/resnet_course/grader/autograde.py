@@ -96,7 +96,7 @@ def _record(course: Course, assignment: str, result: JobResult, earlier_notes: l
     merge_result(course, assignment, result)
     status = report.GRADED if result.graded else report.NOT_GRADED
     reports[result.student] = report.StudentReport(
-        result.student, status, report.summarise(result.graded, result.reason, notes), notes, round(result.seconds, 2)
+        result.student, status, report.reason_line(result.graded, result.reason, notes), notes, round(result.seconds, 2)
     )
     log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
     if on_report is not None:

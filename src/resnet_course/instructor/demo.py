@@ -25,7 +25,7 @@ from ..grader.export import export_rows, to_csv
 from ..grader.nbgrader_steps import generate_assignment, generate_feedback
 from ..grader.parallel import default_workers
 from ..grader.report import GRADED, StudentReport
-from ..grader.summary import format_table, plot_distribution
+from ..grader.tables import format_table, plot_distribution
 from ..paths import AUTOGRADER_DIR, REPO_ROOT, SOLUTIONS_DIR
 from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
 from ..sandbox.limits import SandboxLimits
