@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore
 
-.PHONY: setup data assignment check-generated test test-fast demo pretrained bench lab formgrader clean
+.PHONY: setup data assignment check-generated lint test test-fast demo pretrained bench lab formgrader clean
 
 setup: $(STAMP) data
 
@@ -39,7 +39,11 @@ assignment: setup
 check-generated: setup
 	$(BIN)/python -m resnet_course.instructor.release --check
 
-test: setup
+# House style (docs/STYLE.md); `make test` runs it first, so CI does too.
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

@@ -93,9 +93,9 @@ def main():
     build = reference_resnet50()
     recipe = training.COURSE_RECIPE.replace(epochs=args.epochs + 1)
 
+    kernels = kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)
     contenders = [PlainFit(keras, build, X, Y),
-                  CoursePath(keras, training, build, X, Y, recipe, course_policy,
-                             f"course path {kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)}",
+                  CoursePath(keras, training, build, X, Y, recipe, course_policy, f"course path {kernels}",
                              setup.fused_batchnorm, setup.gemm_convolutions)]
     for variant in args.variants:
         policy, batch_size, *flags = variant.split(":")

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from resnet_course.sandbox import kernelspec
 from resnet_course.paths import REPO_ROOT
+from resnet_course.sandbox import kernelspec
 from resnet_course.sandbox.layout import check_not_forbidden
 from resnet_course.sandbox.limits import MIB, SandboxLimits
 from resnet_course.sandbox.run import check_tensorflow, run_command

@@ -10,20 +10,21 @@ from resnet_course.keras_setup import import_keras
 keras = import_keras()
 
 from resnet_course import training  # noqa: E402  (after the quiet Keras import)
-from resnet_course.training import batchnorm_statistics, loop  # noqa: E402
-from resnet_course.training import batches as training_batches  # noqa: E402
-from resnet_course.training import (  # noqa: E402
+from resnet_course.training import (  # noqa: E402  # noqa: E402
     CLASSIC_RECIPE,
     COURSE_RECIPE,
     QUICK_RECIPE,
     Recipe,
     TrainingBatches,
     batchnorm_layers,
+    batchnorm_statistics,
     evaluate,
+    loop,
     predict_classes,
     recompute_batchnorm_statistics,
     train,
 )
+from resnet_course.training import batches as training_batches  # noqa: E402
 
 IMAGE_SHAPE = (12, 12, 3)
 CLASSES = 6

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from lab_server import REPO_ROOT, RunningLab, start_lab, stop_lab
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,9 +7,8 @@ formgrader's pages are served at all.
 
 from __future__ import annotations
 
-import pytest
-
 import jupyterlab_ui as ui
+import pytest
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,8 @@ import os
 import re
 import shutil
 
-import pytest
-
 import jupyterlab_ui as ui
+import pytest
 from lab_server import REPO_ROOT
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,7 @@ from .job_types import GradingSettings, JobResult
 from .merge import merge_result
 from .parallel import run_jobs
 from .prepare import check_student_id, prepare_submission, source_files
-from .template import has_assignment, template_gradebook, imports_of_test_cells
+from .template import has_assignment, imports_of_test_cells, template_gradebook
 
 log = logging.getLogger(__name__)
 JOB_OVERHEAD_SECONDS = 120

@@ -1,4 +1,4 @@
-"""One submission's grading job: self-contained, so that any worker (a local thread, a Dask worker on another host) can run it.
+"""One submission's grading job, self-contained: any worker (a local thread, a Dask worker elsewhere) can run it.
 
 A :class:`~.job_types.GradingJob` carries everything needed: the template gradebook,
 the assignment's non-notebook source files, the prepared submission and

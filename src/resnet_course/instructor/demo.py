@@ -27,8 +27,8 @@ from ..grader.parallel import default_workers
 from ..grader.report import GRADED, StudentReport
 from ..grader.tables import format_table, plot_distribution
 from ..paths import AUTOGRADER_DIR, REPO_ROOT, SOLUTIONS_DIR
-from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
 from ..sandbox.limits import SandboxLimits
+from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
 
 DEMO_ROOT = AUTOGRADER_DIR / "demo"
 MARKER = ".made-by-make-demo"

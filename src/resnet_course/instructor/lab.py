@@ -165,7 +165,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         description="Start JupyterLab with the nbgrader tools of a student or of an instructor.",
         epilog="Other options are passed on to `jupyter lab`, e.g. --no-browser.",
     )
-    parser.add_argument("role", choices=ROLES, help="student: no formgrader, no Create Assignment; instructor: all tools")
+    parser.add_argument(
+        "role", choices=ROLES, help="student: no formgrader, no Create Assignment; instructor: all tools"
+    )
     parser.add_argument("--port", type=int, default=None, help="port to serve on (default: 8888 or the next free one)")
     parser.add_argument("--ip", default=DEFAULT_IP, help=f"address to listen on (default {DEFAULT_IP})")
     parser.add_argument(

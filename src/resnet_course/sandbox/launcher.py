@@ -51,7 +51,9 @@ EXIT_LIMIT = 3  # the launcher's status when the sandbox ended because of a limi
 
 
 def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="python -m resnet_course.sandbox.launcher", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m resnet_course.sandbox.launcher", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("-f", "--connection-file", required=True, help="the connection file Jupyter wrote")
     parser.add_argument("--status-file", help="write a JSON report of how the kernel ended here")
     parser.add_argument("--workdir", help="working folder of the kernel (default: the current folder)")

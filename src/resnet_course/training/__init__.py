@@ -25,6 +25,7 @@ Module map (one job per module; imports only point down this list):
 This ``__init__`` re-exports the names the notebooks, tests and benchmarks use.
 """
 
+from ..keras_setup import accelerator_names
 from .batches import Augmentation, TrainingBatches, batch_workers
 from .batchnorm_statistics import recompute_batchnorm_statistics
 from .device import (
@@ -50,11 +51,10 @@ from .recipes import (
     SCHEDULES,
     Recipe,
     compile_for_recipe,
+    keras,
     make_learning_rate,
     make_optimizer,
 )
-from ..keras_setup import accelerator_names
-from .recipes import keras
 
 __all__ = [
     "Augmentation", "TrainingBatches", "batch_workers", "recompute_batchnorm_statistics", "DeviceSetup",
