@@ -27,7 +27,7 @@ Writes ``artifacts/bench/cpu_throughput.json``.
 import argparse
 import time
 
-from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+from common import add_json_option, keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
 
 
 class PlainFit:
@@ -81,6 +81,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="measured epochs per contender (after one warm-up epoch)")
     parser.add_argument("--variants", nargs="*", default=[],
                         help="extra course-path settings, as policy:batch_size or policy:batch_size:unfused")
+    add_json_option(parser)
     args = parser.parse_args()
 
     keras = keras_module()
@@ -146,7 +147,7 @@ def main():
     print_table(rows, list(rows[0]))
     write_json("cpu_throughput", {"device": setup.summary, "measured_epochs": args.epochs, "rows": rows,
                                   "epoch_seconds": seconds, "epoch_cpu_seconds": cpu_seconds,
-                                  "warmup_seconds": warmup})
+                                  "warmup_seconds": warmup}, path=args.json)
 
 
 if __name__ == "__main__":
