@@ -156,12 +156,7 @@ QUICK_RECIPE = COURSE_RECIPE.replace(
 #: The original course recipe (Adam, batch 32, constant rate, no tricks), the
 #: baseline that benchmarks/bench_accuracy.py --recipe classic compares with.
 CLASSIC_RECIPE = Recipe(
-    name="classic",
-    epochs=10,
-    batch_size=32,
-    optimizer="adam",
-    learning_rate=1e-3,
-    schedule="constant",
+    name="classic", epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, schedule="constant",
     bn_refresh_images=0,
 )
 
