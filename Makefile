@@ -17,7 +17,7 @@ SYSTEM_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore
 
-.PHONY: setup system-packages data assignment check-generated test test-fast demo pretrained bench lab formgrader clean
+.PHONY: setup system-packages data assignment check-generated lint test test-fast demo pretrained bench lab formgrader clean
 
 setup: system-packages $(STAMP) data
 
@@ -36,24 +36,28 @@ $(STAMP): pyproject.toml | system-packages
 
 data: $(STAMP)
 	@echo "== Preparing SIGNS data in data/"
-	$(BIN)/python -m resnet_course.setup_data $(if $(FORCE),--force)
+	$(BIN)/python -m resnet_course.instructor.setup_data $(if $(FORCE),--force)
 
 # Regenerate the student notebooks in assignments/ from solutions/.
 assignment: setup
-	$(BIN)/python -m resnet_course.release
+	$(BIN)/python -m resnet_course.instructor.release
 
 # Fail when the committed student version differs from its source.
 check-generated: setup
-	$(BIN)/python -m resnet_course.release --check
+	$(BIN)/python -m resnet_course.instructor.release --check
 
-test: setup
+# House style (docs/STYLE.md); `make test` runs it first, so CI does too.
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 demo: setup
-	$(BIN)/python -m resnet_course.demo
+	$(BIN)/python -m resnet_course.instructor.demo
 
 pretrained: setup
 	$(BIN)/python -m resnet_course.pretrained $(ARGS)
@@ -66,10 +70,10 @@ bench: setup
 # JupyterLab for students (no formgrader) and for instructors (with it).
 # Pass extra options through LAB_ARGS, e.g. LAB_ARGS="--port 8890 --allow-root".
 lab: setup
-	$(BIN)/python -m resnet_course.lab student $(LAB_ARGS)
+	$(BIN)/python -m resnet_course.instructor.lab student $(LAB_ARGS)
 
 formgrader: setup
-	$(BIN)/python -m resnet_course.lab instructor $(LAB_ARGS)
+	$(BIN)/python -m resnet_course.instructor.lab instructor $(LAB_ARGS)
 
 clean:
 	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/.runtime autograder/demo

@@ -28,7 +28,7 @@ c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
 # Feedback shows results and messages, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "resnet_course.feedback.HideTestCode",
+    "resnet_course.grader.feedback.HideTestCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

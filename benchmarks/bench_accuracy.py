@@ -18,7 +18,7 @@ with an explicit ``--precision``).
 import argparse
 import time
 
-from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+from common import add_json_option, keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
 
 
 def run_seed(training, build, arrays, recipe) -> dict:
@@ -55,6 +55,7 @@ def main():
     parser.add_argument("--recipe", default="course", choices=["course", "quick", "classic"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--precision", default="auto", help="dtype policy, or 'auto' (see configure_for_device)")
+    add_json_option(parser)
     args = parser.parse_args()
 
     keras_module()
@@ -89,7 +90,7 @@ def main():
     print()
     print_table([summary], list(summary))
     name = f"accuracy_{args.recipe}" + ("" if args.precision == "auto" else f"_{args.precision}")
-    write_json(name, {"recipe": base_recipe, "device": setup.summary, "runs": rows, "summary": summary})
+    write_json(name, {"recipe": base_recipe, "device": setup.summary, "runs": rows, "summary": summary}, path=args.json)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_conv_gradients.py
     .venv/bin/python benchmarks/bench_conv_gradients.py --dtypes float32 bfloat16 --repeats 30
 
-The measurement behind ``resnet_course.gemm_conv``: for the convolution
+The measurement behind ``resnet_course.training.kernels.gemm_conv``: for the convolution
 shapes of the course's ResNet50 at batch 64 (64x64 inputs), the time of
 ``Conv2DBackpropFilter`` against the same gradient computed as one matrix
 product (1x1 kernels: inputs^T @ output gradients; k x k kernels: their
@@ -14,7 +14,7 @@ Writes ``artifacts/bench/conv_gradients.json``.
 import argparse
 import time
 
-from common import keras_module, print_table, write_json
+from common import add_json_option, keras_module, print_table, write_json
 
 # (batch, height = width, input channels, output channels, kernel size)
 SHAPES = [
@@ -45,6 +45,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "bfloat16"])
     parser.add_argument("--repeats", type=int, default=20)
+    add_json_option(parser)
     args = parser.parse_args()
 
     keras = keras_module()
@@ -52,7 +53,7 @@ def main():
         parser.error("this benchmark times TensorFlow kernels: run it with KERAS_BACKEND=tensorflow")
     import tensorflow as tf
 
-    from resnet_course.gemm_conv import _im2col_same
+    from resnet_course.training.kernels.gemm_conv import _im2col_same
 
     rows = []
     for batch, size, channels_in, channels_out, kernel in SHAPES:
@@ -80,7 +81,7 @@ def main():
             print(f"{rows[-1]['shape']} {dtype}: conv {conv_ms:.2f} ms, matmul {matmul_ms:.2f} ms", flush=True)
     print()
     print_table(rows, list(rows[0]))
-    write_json("conv_gradients", {"batch": 64, "repeats": args.repeats, "rows": rows})
+    write_json("conv_gradients", {"batch": 64, "repeats": args.repeats, "rows": rows}, path=args.json)
 
 
 if __name__ == "__main__":

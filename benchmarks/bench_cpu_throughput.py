@@ -27,7 +27,7 @@ Writes ``artifacts/bench/cpu_throughput.json``.
 import argparse
 import time
 
-from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+from common import add_json_option, keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
 
 
 class PlainFit:
@@ -60,7 +60,7 @@ class CoursePath:
         if fuse_batchnorm:
             training.use_fused_batchnorm(self.model)
         if gemm_convolutions:
-            from resnet_course.gemm_conv import use_gemm_convolutions
+            from resnet_course.training.kernels.gemm_conv import use_gemm_convolutions
 
             use_gemm_convolutions(self.model)
         self.batches = training.prepare_training(self.model, X, Y, recipe)
@@ -81,6 +81,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="measured epochs per contender (after one warm-up epoch)")
     parser.add_argument("--variants", nargs="*", default=[],
                         help="extra course-path settings, as policy:batch_size or policy:batch_size:unfused")
+    add_json_option(parser)
     args = parser.parse_args()
 
     keras = keras_module()
@@ -93,9 +94,9 @@ def main():
     build = reference_resnet50()
     recipe = training.COURSE_RECIPE.replace(epochs=args.epochs + 1)
 
+    kernels = kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)
     contenders = [PlainFit(keras, build, X, Y),
-                  CoursePath(keras, training, build, X, Y, recipe, course_policy,
-                             f"course path {kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)}",
+                  CoursePath(keras, training, build, X, Y, recipe, course_policy, f"course path {kernels}",
                              setup.fused_batchnorm, setup.gemm_convolutions)]
     for variant in args.variants:
         policy, batch_size, *flags = variant.split(":")
@@ -146,7 +147,7 @@ def main():
     print_table(rows, list(rows[0]))
     write_json("cpu_throughput", {"device": setup.summary, "measured_epochs": args.epochs, "rows": rows,
                                   "epoch_seconds": seconds, "epoch_cpu_seconds": cpu_seconds,
-                                  "warmup_seconds": warmup})
+                                  "warmup_seconds": warmup}, path=args.json)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import argparse
 import sys
 import time
 
-from common import keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
+from common import add_json_option, keras_module, median, print_table, reference_resnet50, signs_arrays, write_json
 
 
 def main():
@@ -40,6 +40,7 @@ def main():
                         help="also time the BatchNorm recompute by eager calls (the first seed's is cold)")
     parser.add_argument("--cudnn-benchmark", action="store_true",
                         help="torch only: let cuDNN time its algorithms for each new convolution shape")
+    add_json_option(parser)
     args = parser.parse_args()
 
     keras_module()
@@ -73,7 +74,7 @@ def main():
     for seed in args.seeds:
         started = time.perf_counter()
         model = build()
-        result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2)
+        result = training.train(model, X_train, Y_train, recipe=recipe.replace(seed=seed), verbose=2, device=setup)
         eager_bn = {}
         if args.time_eager_bn:
             eager_started = time.perf_counter()
@@ -97,7 +98,7 @@ def main():
         # Each seed's row as soon as it is known: a run cut short keeps what it measured.
         print()
         print_table(rows, list(rows[0]))
-        write_json("gpu", {"device": setup.summary, "recipe": recipe, "runs": rows})
+        write_json("gpu", {"device": setup.summary, "recipe": recipe, "runs": rows}, path=args.json)
     accuracies = [row["test acc"] for row in rows]
     print(f"\ntest accuracy median {median(accuracies):.4f}, min {min(accuracies):.4f} over {len(rows)} seed(s)")
     return 0

@@ -36,7 +36,7 @@ def signs_arrays():
 
 def reference_resnet50():
     """The master notebook's ``ResNet50`` builder."""
-    from resnet_course.notebook_code import load_reference_solution
+    from resnet_course.instructor.reference_solution import load_reference_solution
 
     return load_reference_solution()["ResNet50"]
 
@@ -80,10 +80,21 @@ def median(values) -> float:
     return float(statistics.median(values))
 
 
-def write_json(name: str, payload: dict) -> Path:
-    """Write ``payload`` (plus the environment) to ``artifacts/bench/<name>.json``."""
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT_DIR / f"{name}.json"
+def add_json_option(parser) -> None:
+    """``--json FILE``: where the result goes (default ``artifacts/bench/<name>.json``).
+
+    ``benchmarks/write_measurements.py --record FILE`` turns such a file into a
+    row of docs/measurements.md.
+    """
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="write the result as JSON here (default: artifacts/bench/<name>.json)")
+
+
+def write_json(name: str, payload: dict, path: Path | None = None) -> Path:
+    """Write ``payload`` (plus the environment) to ``path``, by default ``artifacts/bench/<name>.json``."""
+    path = Path(path) if path is not None else OUTPUT_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"environment": environment(), **payload}, indent=2, default=str) + "\n")
-    print(f"wrote {path.relative_to(REPO_ROOT)}")
+    shown = path.resolve().relative_to(REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else path
+    print(f"wrote {shown}")
     return path

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixtures import tools
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from resnet_course.instructor.reference_solution import load_reference_solution
 from resnet_course.keras_setup import import_keras
-from resnet_course.notebook_code import load_reference_solution
 
 keras = import_keras()
 from keras import layers  # noqa: E402

@@ -14,8 +14,8 @@ import threading
 
 import nbformat
 import pytest
-
 from fixtures import bad_submissions, toy_course
+
 from resnet_course.grader import integrity
 
 pytestmark = [

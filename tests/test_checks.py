@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
+import mistakes
 import numpy as np
 import pytest
-
-import mistakes
 from mistakes import ALTERNATIVES, MISTAKES, REFERENCE
+
 from resnet_course import checks
 
 PUBLIC_CHECKS = {

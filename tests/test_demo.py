@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from resnet_course.demo import run_demo
+from resnet_course.instructor.demo import run_demo
 
 pytestmark = pytest.mark.slow
 

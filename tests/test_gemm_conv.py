@@ -1,4 +1,4 @@
-"""Convolutions as matrix products (resnet_course.gemm_conv): same maths as Keras' Conv2D."""
+"""Convolutions as matrix products (resnet_course.training.kernels.gemm_conv): same maths as Keras' Conv2D."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from resnet_course.keras_setup import import_keras
 
 keras = import_keras()
 
-from resnet_course import gemm_conv  # noqa: E402  (after the quiet Keras import)
+from resnet_course.training.kernels import gemm_conv  # noqa: E402  (after the quiet Keras import)
 
 L = keras.layers
 

@@ -6,7 +6,6 @@ import copy
 import csv
 import io
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -15,8 +14,8 @@ import time
 
 import nbformat
 import pytest
-
 from fixtures import bad_submissions, toy_course
+
 from resnet_course.grader import integrity, report
 from resnet_course.grader.course import Course
 from resnet_course.grader.exercises import exercise_of, exercises
@@ -24,7 +23,7 @@ from resnet_course.grader.export import export_rows, to_csv
 from resnet_course.grader.merge import install_files
 from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, reconcile
 from resnet_course.grader.submissions import locate_notebook, read_submission
-from resnet_course.grader.template import has_assignment, template_gradebook, imports_of_test_cells
+from resnet_course.grader.template import has_assignment, imports_of_test_cells, template_gradebook
 
 needs_bwrap = pytest.mark.requires_tool("bwrap")
 

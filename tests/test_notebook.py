@@ -12,7 +12,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-
 pytestmark = pytest.mark.slow
 
 # Measured on 2 cores (see the README): 5 epochs of Adam reach about 0.9 test accuracy

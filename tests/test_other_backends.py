@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixtures import tools
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,7 @@ import numpy as np
 from resnet_course.keras_setup import import_keras
 keras = import_keras()
 from resnet_course import checks, training
-from resnet_course.notebook_code import load_reference_solution
+from resnet_course.instructor.reference_solution import load_reference_solution
 
 report = {"backend": keras.backend.backend(), "jit_compile": training.choose_jit_compile()}
 reference = load_reference_solution()

@@ -6,8 +6,8 @@ import shutil
 
 import nbformat
 import pytest
-
 from fixtures import bad_submissions, toy_course
+
 from resnet_course.grader import instructor_faults, integrity
 from resnet_course.grader.job import JobResult
 
@@ -124,7 +124,7 @@ def test_make_demo_ends_in_one_message_not_a_traceback(tmp_path):
     import sys
 
     root = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "resnet_course.demo", "--root", str(root)], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "resnet_course.instructor.demo", "--root", str(root)], capture_output=True,
                             text=True, env=toy_course.environment({"RESNET_SANDBOX_BWRAP": "no-such-bwrap"}), timeout=300)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

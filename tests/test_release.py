@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from resnet_course import release
+from resnet_course.instructor import release
 
 
 def test_generate_assignment_lands_in_assignments(tmp_path, repo_root):

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
+from resnet_course.paths import REPO_ROOT
 from resnet_course.sandbox import kernelspec
-from resnet_course.sandbox.layout import REPO_ROOT, check_not_forbidden
+from resnet_course.sandbox.layout import check_not_forbidden
 from resnet_course.sandbox.limits import MIB, SandboxLimits
 from resnet_course.sandbox.run import check_tensorflow, run_command
 
@@ -42,8 +43,8 @@ def loopback_server():
     server.close()
 
 
-def run_python(code: str, limits: SandboxLimits = SMALL, seed=None):
-    return run_command([sys.executable, "-c", textwrap.dedent(code)], limits=limits, seed=seed)
+def run_python(code: str, limits: SandboxLimits = SMALL, workdir_copy=None):
+    return run_command([sys.executable, "-c", textwrap.dedent(code)], limits=limits, workdir_copy=workdir_copy)
 
 
 def test_student_code_finds_no_network_and_no_course_secrets(loopback_server, tmp_path):
@@ -77,7 +78,7 @@ def test_student_code_finds_no_network_and_no_course_secrets(loopback_server, tm
         import resnet_course
         seen["package"] = resnet_course.__name__
         print(json.dumps(seen))
-    """, seed=tmp_path)
+    """, workdir_copy=tmp_path)
     assert result.exit_status == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["internet"] != "connected" and seen["host_loopback"] != "connected"

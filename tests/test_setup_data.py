@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from resnet_course.data import DataError, sha256_of
-from resnet_course.setup_data import main, prepare_data
+from resnet_course.instructor.setup_data import main, prepare_data
 
 
 @pytest.fixture

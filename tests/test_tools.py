@@ -1,7 +1,6 @@
 """A test that needs a missing tool skips on a developer's machine and fails under CI=true."""
 
 import pytest
-
 from fixtures import tools
 
 

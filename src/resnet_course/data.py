@@ -1,7 +1,7 @@
 """Load the SIGNS hand-sign dataset and turn it into model inputs.
 
 The HDF5 files are never part of the repository: ``make data`` (see
-:mod:`resnet_course.setup_data`) copies them into ``data/`` and verifies
+:mod:`resnet_course.instructor.setup_data`) copies them into ``data/`` and verifies
 their SHA-256 checksums. Every error raised here names the file at fault
 and says what to do about it.
 """

@@ -32,11 +32,38 @@ def fresh_module(name: str):
 
     The new module is not put in ``sys.modules``, so whatever the notebook did
     to the imported one (replacing functions, for example) does not reach it.
+    A package (``training``) is loaded anew with all its submodules.
     """
+    if (PACKAGE_DIR / name).is_dir():
+        return _fresh_package(f"resnet_course.{name}")
     spec = importlib.util.spec_from_file_location(f"resnet_course.{name}", PACKAGE_DIR / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _fresh_package(qualified: str):
+    """Import ``qualified`` and its submodules anew, then put the imported ones back in ``sys.modules``."""
+    import resnet_course
+
+    def ours(key: str) -> bool:
+        return key == qualified or key.startswith(qualified + ".")
+
+    attribute = qualified.rsplit(".", 1)[1]
+    saved = {key: module for key, module in sys.modules.items() if ours(key)}
+    saved_attribute = getattr(resnet_course, attribute, None)
+    for key in saved:
+        del sys.modules[key]
+    try:
+        return importlib.import_module(qualified)
+    finally:
+        for key in [key for key in sys.modules if ours(key)]:
+            del sys.modules[key]
+        sys.modules.update(saved)
+        if saved_attribute is not None:
+            setattr(resnet_course, attribute, saved_attribute)
+        elif hasattr(resnet_course, attribute):
+            delattr(resnet_course, attribute)
 
 
 def fresh_checks():

@@ -50,13 +50,19 @@ def import_keras():
     return keras
 
 
+def describe_device(backend: str, accelerators) -> str:
+    """The start of every description of the device: Keras, its backend and where it runs.
+
+    :func:`backend_summary` prints this alone;
+    ``resnet_course.training.DeviceSetup.summary`` adds what was chosen.
+    """
+    where = ", ".join(accelerators) if accelerators else "CPU"
+    return f"Keras {import_keras().__version__} on {backend}, running on {where}"
+
+
 def backend_summary() -> str:
     """One line naming the Keras backend and the device it will train on."""
-    keras = import_keras()
-    backend = keras.backend.backend()
-    devices = accelerator_names()
-    where = ", ".join(devices) if devices else "CPU"
-    return f"Keras {keras.__version__} on {backend}, running on {where}"
+    return describe_device(import_keras().backend.backend(), accelerator_names())
 
 
 def accelerator_names() -> list[str]:

@@ -32,9 +32,10 @@ import warnings
 from pathlib import Path
 
 from .data import candidate_data_dirs
+from .paths import DATA_DIR
 
 MODEL_FILE = "resnet50_signs.h5"
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "data" / MODEL_FILE
+DEFAULT_OUTPUT = DATA_DIR / MODEL_FILE
 
 
 class PretrainedModelMissing(FileNotFoundError):
@@ -166,7 +167,7 @@ def make_pretrained(output: Path, recipe, command: str) -> dict:
     """Train, repair, check and save the reference ResNet50; return its metadata."""
     from . import training
     from .data import load_signs, model_inputs
-    from .notebook_code import load_reference_solution
+    from .instructor.reference_solution import load_reference_solution
 
     started = time.perf_counter()
     setup = training.configure_for_device()
@@ -174,7 +175,9 @@ def make_pretrained(output: Path, recipe, command: str) -> dict:
     X_train, Y_train, X_test, Y_test = model_inputs(load_signs())
     build = load_reference_solution()["ResNet50"]
     model = build()
-    result = training.train(model, X_train, Y_train, recipe=recipe, validation_data=(X_test, Y_test), verbose=2)
+    result = training.train(
+        model, X_train, Y_train, recipe=recipe, validation_data=(X_test, Y_test), verbose=2, device=setup
+    )
 
     if model.dtype_policy.name != "float32":
         print(f"== Copying the {model.dtype_policy.name} model to float32 and recomputing its BatchNorm statistics")

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from lab_server import REPO_ROOT, RunningLab, start_lab, stop_lab
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,7 +105,7 @@ def student_root(tmp_path) -> Path:
 
 @pytest.fixture
 def launch_lab(tmp_path_factory, artifacts_dir, request):
-    """``launch_lab(role, root)`` starts ``python -m resnet_course.lab ROLE``; stopped after the test.
+    """``launch_lab(role, root)`` starts ``python -m resnet_course.instructor.lab ROLE``; stopped after the test.
 
     The server's output is kept as artifacts/browser/<test>-<role>-lab.log.
     """

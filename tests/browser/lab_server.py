@@ -1,7 +1,7 @@
 """Start and stop JupyterLab for the browser tests.
 
 The server is launched exactly as ``make lab`` / ``make formgrader`` launch it,
-through ``python -m resnet_course.lab ROLE``, on loopback, on a free port,
+through ``python -m resnet_course.instructor.lab ROLE``, on loopback, on a free port,
 with a random token, and with JupyterLab's user state (settings, workspaces,
 runtime files) in a temporary folder so that the developer's own lab set-up
 cannot change what the tests see.
@@ -113,9 +113,9 @@ def server_environment(state_dir: Path, token: str) -> dict[str, str]:
 
 
 def lab_command(role: str, root: Path, port: int) -> list[str]:
-    """The ``python -m resnet_course.lab`` command line of the Makefile, made headless."""
+    """The ``python -m resnet_course.instructor.lab`` command line of the Makefile, made headless."""
     command = [
-        sys.executable, "-m", "resnet_course.lab", role,
+        sys.executable, "-m", "resnet_course.instructor.lab", role,
         "--port", str(port), "--root", str(root), "--no-browser",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -139,7 +139,7 @@ def wait_until_ready(lab: RunningLab, timeout_s: float = STARTUP_TIMEOUT_S) -> N
 
 
 def start_lab(role: str, root: Path, state_dir: Path, log_path: Path) -> RunningLab:
-    """Start ``python -m resnet_course.lab ROLE`` in ``root`` and wait for it.
+    """Start ``python -m resnet_course.instructor.lab ROLE`` in ``root`` and wait for it.
 
     Args:
         role: ``"student"`` or ``"instructor"``.
@@ -167,7 +167,7 @@ def start_lab(role: str, root: Path, state_dir: Path, log_path: Path) -> Running
 
 
 def stop_lab(lab: RunningLab) -> None:
-    """Stop the server (resnet_course.lab passes SIGTERM on); kill its group if it hangs."""
+    """Stop the server (resnet_course.instructor.lab passes SIGTERM on); kill its group if it hangs."""
     if lab.process.poll() is not None:
         return
     lab.process.send_signal(signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""The role configuration of ``resnet_course.lab``, as Jupyter itself reads it (no browser).
+"""The role configuration of ``resnet_course.instructor.lab``, as Jupyter itself reads it (no browser).
 
 These fast checks say which layer is wrong when a browser test of the roles
 fails: the files written, or how JupyterLab, jupyter_server and nbgrader pick
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from resnet_course import lab
+from resnet_course.instructor import lab
 
 FORMGRADER_PLUGIN = "@jupyter/nbgrader:formgrader"
 CREATE_ASSIGNMENT_PLUGIN = "@jupyter/nbgrader:create-assignment"

@@ -1,15 +1,14 @@
 """Students must not see the instructor-only formgrader; instructors do.
 
-Each test launches the lab the Makefile launches (``python -m resnet_course.lab
+Each test launches the lab the Makefile launches (``python -m resnet_course.instructor.lab
 ROLE``) and looks at it as a user would: the Nbgrader menu, and whether the
 formgrader's pages are served at all.
 """
 
 from __future__ import annotations
 
-import pytest
-
 import jupyterlab_ui as ui
+import pytest
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """The student's flow in a real browser: JupyterLab 4 with the nbgrader extension.
 
-A copy of the student notebook is served by ``python -m resnet_course.lab
+A copy of the student notebook is served by ``python -m resnet_course.instructor.lab
 student``. The test runs the set-up and data cells, types an implementation
 of ``identity_block`` into the solution cell, runs its self-check and reads
 the result from the page; then it validates the notebook with nbgrader's
@@ -13,9 +13,8 @@ import os
 import re
 import shutil
 
-import pytest
-
 import jupyterlab_ui as ui
+import pytest
 from lab_server import REPO_ROOT
 
 pytestmark = pytest.mark.browser

@@ -11,11 +11,13 @@ Modules, one job each:
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
 * ``template``: the student-free gradebook each job grades into;
+* ``job_types``: a job's settings, input and output (plain data);
 * ``job`` / ``job_runner``: one job, run in a private course root;
 * ``execute`` / ``kernel_guard``: sandboxed execution, tamper guard, dead kernels;
 * ``parallel``: threads or Dask;
 * ``merge``: the single writer to the gradebook;
 * ``report`` / ``integrity``: status and reason per student; gradebook checks;
-* ``exercises`` / ``export`` / ``summary``: grades per exercise as CSV, a table and a histogram;
-* ``nbgrader_steps``: nbgrader's generate_assignment and generate_feedback on a course.
+* ``exercises`` / ``export`` / ``tables``: grades per exercise as CSV, a table and a histogram;
+* ``nbgrader_steps``: nbgrader's generate_assignment and generate_feedback on a course;
+* ``feedback``: the nbgrader preprocessor that keeps hidden test code out of feedback.
 """

@@ -31,9 +31,9 @@ from resnet_course.sandbox.limits import SandboxLimits
 from . import integrity, report
 from .autograde import autograde, settings_for
 from .course import Course
-from .instructor_faults import GradingStopped
 from .export import export_rows, to_csv
-from .summary import format_table
+from .instructor_faults import GradingStopped
+from .tables import format_table
 
 
 def main(argv: list[str] | None = None) -> int:

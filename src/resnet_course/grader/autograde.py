@@ -17,11 +17,11 @@ from resnet_course.sandbox.limits import SandboxLimits
 
 from . import instructor_faults, report
 from .course import Course
-from .job import JobResult
+from .job_types import GradingSettings, JobResult
 from .merge import merge_result
 from .parallel import run_jobs
-from .prepare import GradingSettings, check_student_id, prepare_submission, source_files
-from .template import has_assignment, template_gradebook, imports_of_test_cells
+from .prepare import check_student_id, prepare_submission, source_files
+from .template import has_assignment, imports_of_test_cells, template_gradebook
 
 log = logging.getLogger(__name__)
 JOB_OVERHEAD_SECONDS = 120
@@ -108,7 +108,7 @@ def _record(course: Course, assignment: str, result: JobResult, earlier_notes: l
     merge_result(course, assignment, result)
     status = report.GRADED if result.graded else report.NOT_GRADED
     reports[result.student] = report.StudentReport(
-        result.student, status, report.summarise(result.graded, result.reason, notes), notes, round(result.seconds, 2)
+        result.student, status, report.reason_line(result.graded, result.reason, notes), notes, round(result.seconds, 2)
     )
     log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
     if on_report is not None:

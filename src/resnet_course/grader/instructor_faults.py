@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from resnet_course.sandbox import preflight
 
-from .job import JobResult
+from .job_types import JobResult
 
 
 class GradingStopped(RuntimeError):
@@ -26,8 +26,9 @@ def check_before_grading(launcher_arguments: list[str]) -> None:
     try:
         preflight.check_once(launcher_arguments)
     except preflight.SandboxCheckFailed as failure:
-        raise GradingStopped(failure.stop_message(
-            "before any submission was graded", "Nothing was written to the gradebook or the grading report.")) from None
+        message = failure.stop_message("before any submission was graded",
+                                       "Nothing was written to the gradebook or the grading report.")
+        raise GradingStopped(message) from None
 
 
 def check_result(result: JobResult, launcher_arguments: list[str], recorded: int, waiting: int) -> None:

@@ -1,13 +1,13 @@
-"""One submission's grading job: self-contained, so that any worker (a local thread, a Dask worker on another host) can run it.
+"""One submission's grading job, self-contained: any worker (a local thread, a Dask worker elsewhere) can run it.
 
-A :class:`GradingJob` carries everything needed: the template gradebook,
+A :class:`~.job_types.GradingJob` carries everything needed: the template gradebook,
 the assignment's non-notebook source files, the prepared submission and
 the settings. :func:`grade_job` lays out a private course root in a
 temporary folder, runs nbgrader's autograde in a child process
 (``job_runner.py``; nbgrader changes the working folder and environment of
 its process, and a crash there must not take the worker down; the child
 is forked from a preloaded forkserver where possible) and returns
-a :class:`JobResult`: scores, comments and the autograded files. It never
+a :class:`~.job_types.JobResult`: scores, comments and the autograded files. It never
 touches the course's own folders or gradebook.
 """
 
@@ -24,71 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from .job_types import GradingJob, JobResult
+
 MAX_RESULT_FILE_BYTES = 20 * 1024 * 1024
 RUNNER_OUTPUT_BYTES = 20_000
-
-
-@dataclasses.dataclass
-class GradingJob:
-    """Input of one grading job.
-
-    Attributes:
-        assignment: Assignment name.
-        student: Student id.
-        course_id: nbgrader course id.
-        template: Template gradebook (sqlite bytes, no students).
-        source_files: The assignment's non-notebook source files (relative path -> bytes).
-        files: The prepared submission (relative path -> bytes).
-        timeout: Per-cell timeout in seconds.
-        launcher_arguments: Sandbox launcher options (limits).
-        protected_modules: Modules the tamper guard restores.
-        wall_seconds: Time the whole job may take before it is abandoned.
-    """
-
-    assignment: str
-    student: str
-    course_id: str
-    template: bytes
-    source_files: dict[str, bytes]
-    files: dict[str, bytes]
-    timeout: int
-    launcher_arguments: list[str]
-    protected_modules: list[str]
-    wall_seconds: int
-
-
-@dataclasses.dataclass
-class JobResult:
-    """Output of one grading job.
-
-    Attributes:
-        student: Student id.
-        graded: Whether nbgrader produced grades.
-        reason: Why not, or None.
-        grades: One dict per graded cell (notebook, cell, auto_score, max_score, needs_manual_grade).
-        comments: One dict per commented cell (notebook, cell, auto_comment).
-        notebooks: Per notebook: late_submission_penalty, flagged.
-        timestamp: The submission time nbgrader recorded (ISO text) or None.
-        files: The autograded folder (relative path -> bytes).
-        notes: What the sandbox and the guard observed.
-        seconds: Time spent in the job.
-        log: The end of nbgrader's log.
-        kernel_start_failed: Why the sandboxed kernel never answered, when it did not (the
-            coordinator then checks whether the machine is at fault; ``instructor_faults.py``).
-    """
-
-    student: str
-    graded: bool
-    reason: str | None
-    grades: list[dict] = dataclasses.field(default_factory=list)
-    comments: list[dict] = dataclasses.field(default_factory=list)
-    notebooks: dict[str, dict] = dataclasses.field(default_factory=dict)
-    timestamp: str | None = None
-    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
-    notes: list[str] = dataclasses.field(default_factory=list)
-    seconds: float = 0.0
-    log: str = ""
-    kernel_start_failed: str | None = None
 
 
 def grade_job(job: GradingJob) -> JobResult:
@@ -99,9 +38,9 @@ def grade_job(job: GradingJob) -> JobResult:
         write_tree(root / "autograder" / "submitted" / job.student / job.assignment, job.files)
         write_tree(root / "source" / job.assignment, job.source_files)
         (root / "autograder" / "gradebook.db").write_bytes(job.template)
-        settings = {k: v for k, v in dataclasses.asdict(job).items() if k not in ("template", "source_files", "files")}
-        (root / "job.json").write_text(json.dumps(settings))
-        failure = _run_runner(root, job.wall_seconds)
+        described = {"assignment": job.assignment, "student": job.student, "course_id": job.course_id}
+        (root / "job.json").write_text(json.dumps({**described, **dataclasses.asdict(job.settings)}))
+        failure = _run_runner(root, job.settings.wall_seconds)
         log = _tail(root / "runner.log")
         result_path = root / "result.json"
         if failure or not result_path.exists():

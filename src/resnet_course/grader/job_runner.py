@@ -24,7 +24,7 @@ from nbgrader.utils import capture_log
 from traitlets.config import Config
 
 from .execute import SandboxedExecute
-from .job import JobResult
+from .job_types import JobResult
 
 LOG_TAIL = 6000
 

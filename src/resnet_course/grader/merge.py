@@ -17,7 +17,8 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 from .course import Course
-from .job import JobResult, write_tree
+from .job import write_tree
+from .job_types import JobResult
 
 
 def merge_result(course: Course, assignment: str, result: JobResult) -> None:

@@ -18,7 +18,8 @@ from typing import Iterable, Iterator
 from resnet_course.sandbox import preflight
 
 from .instructor_faults import GradingStopped
-from .job import GradingJob, JobResult, grade_job
+from .job import grade_job
+from .job_types import GradingJob, JobResult
 
 
 def default_workers() -> int:
@@ -51,14 +52,17 @@ def run_jobs(jobs: Iterable[GradingJob], workers: int | None = None,
 
 def _run_on_dask(jobs: list[GradingJob], scheduler: str) -> Iterator[tuple[GradingJob, JobResult]]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise RuntimeError("grading on a Dask cluster needs `pip install distributed`") from None
     with Client(scheduler, timeout=30) as client:
         if jobs:
-            _check_workers(client, jobs[0].launcher_arguments)
+            _check_workers(client, jobs[0].settings.launcher_arguments)
         futures = {
-            client.submit(grade_job, job, pure=False, retries=1, key=f"grade-{job.assignment}-{job.student}-{index}"): job
+            client.submit(
+                grade_job, job, pure=False, retries=1, key=f"grade-{job.assignment}-{job.student}-{index}"
+            ): job
             for index, job in enumerate(jobs)
         }
         for future in dask_completed(futures):

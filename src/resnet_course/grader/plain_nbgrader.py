@@ -42,8 +42,9 @@ class SandboxCheckedExecute(Execute):
                 preflight.check(installed_kernel=True)
             except preflight.SandboxCheckFailed as failure:
                 student = self._forget_attempt()
-                message = failure.stop_message(f"at {student}, whose kernel could not start",
-                                               f"{student} was not recorded. Run the same command again once it is fixed.")
+                message = failure.stop_message(
+                    f"at {student}, whose kernel could not start",
+                    f"{student} was not recorded. Run the same command again once it is fixed.")
                 raise SystemExit(f"[resnet-course] {message}") from None
             raise
 

@@ -8,28 +8,11 @@ import re
 import nbformat
 
 from .course import Course
-from .job import GradingJob
+from .job_types import GradingJob, GradingSettings
 from .reconcile import UnreadableNotebook, read_notebook, reconcile
 from .submissions import SKIPPED_FOLDERS, locate_notebook, read_submission
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$")
-
-
-@dataclasses.dataclass
-class GradingSettings:
-    """How submissions are graded.
-
-    Attributes:
-        timeout: Per-cell timeout in seconds.
-        launcher_arguments: Sandbox launcher options (limits).
-        protected_modules: Modules the tamper guard restores before each test cell.
-        wall_seconds: Time one job may take in all.
-    """
-
-    timeout: int
-    launcher_arguments: list[str]
-    protected_modules: list[str]
-    wall_seconds: int
 
 
 @dataclasses.dataclass
@@ -100,9 +83,7 @@ def prepare_submission(course: Course, assignment: str, student: str, notebook_n
         return PreparedSubmission(student, None, "; ".join(notes) or "no notebook to grade", notes)
     job = GradingJob(
         assignment=assignment, student=student, course_id=course.course_id, template=template,
-        source_files=sources, files=submission.files, timeout=settings.timeout,
-        launcher_arguments=settings.launcher_arguments, protected_modules=settings.protected_modules,
-        wall_seconds=settings.wall_seconds,
+        source_files=sources, files=submission.files, settings=settings,
     )
     return PreparedSubmission(student, job, None, notes)
 

@@ -27,7 +27,6 @@ import uuid
 import nbformat
 from nbformat import NotebookNode
 
-
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
@@ -95,7 +94,8 @@ def reconcile(submitted: NotebookNode, released: NotebookNode) -> tuple[Notebook
     try:
         nbformat.validate(result)
     except nbformat.ValidationError as error:
-        raise UnreadableNotebook(f"notebook does not validate after repair: {str(error).splitlines()[0][:300]}") from None
+        first_line = str(error).splitlines()[0][:300]
+        raise UnreadableNotebook(f"notebook does not validate after repair: {first_line}") from None
     return result, notes
 
 

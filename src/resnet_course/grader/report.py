@@ -52,7 +52,7 @@ def save(path: Path, reports: dict[str, StudentReport]) -> None:
     os.replace(temporary, path)
 
 
-def summarise(graded: bool, reason: str | None, notes: list[str]) -> str:
+def reason_line(graded: bool, reason: str | None, notes: list[str]) -> str:
     """The one-line reason shown in the export."""
     if not graded:
         return reason or "could not be graded"

@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-from resnet_course.sandbox.seed import installed_module_names, shadows_module
+from resnet_course.sandbox.workdir_copy import installed_module_names, shadows_module
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024

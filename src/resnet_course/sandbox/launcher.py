@@ -38,10 +38,10 @@ import time
 from pathlib import Path
 
 from .bridge import CHANNELS, KernelBridge
-from .layout import IPC_MOUNT, SEED_MOUNT, SandboxLayout, default_read_only, sandbox_environment
+from .layout import IPC_MOUNT, WORKDIR_COPY_MOUNT, SandboxLayout, default_read_only, sandbox_environment
 from .limits import SandboxLimits
 from .process import SandboxedProcess, SandboxUnavailable, SandboxUser
-from .seed import SeedTooLarge, copy_seed_command, stage_seed
+from .workdir_copy import WorkdirTooLarge, copy_workdir_command, stage_workdir_copy
 
 log = logging.getLogger("resnet_course.sandbox")
 
@@ -51,7 +51,9 @@ EXIT_LIMIT = 3  # the launcher's status when the sandbox ended because of a limi
 
 
 def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="python -m resnet_course.sandbox.launcher", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m resnet_course.sandbox.launcher", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("-f", "--connection-file", required=True, help="the connection file Jupyter wrote")
     parser.add_argument("--status-file", help="write a JSON report of how the kernel ended here")
     parser.add_argument("--workdir", help="working folder of the kernel (default: the current folder)")
@@ -108,8 +110,8 @@ def run(argv: list[str]) -> int:
     status: dict = {"reason": None}
     try:
         user = SandboxUser.choose()
-        seed = private / "seed"
-        skipped = stage_seed(workdir, seed, limits.scratch_bytes)
+        workdir_copy = private / "workdir-copy"
+        skipped = stage_workdir_copy(workdir, workdir_copy, limits.scratch_bytes)
         if skipped:
             log.warning("sandbox: not copied into the kernel's folder (links or special files): %s", ", ".join(skipped))
         ipc_dir = private / "ipc"
@@ -123,7 +125,7 @@ def run(argv: list[str]) -> int:
             os.chown(ipc_dir, user.uid, user.gid)
             os.chown(ipc_dir / "connection.json", user.uid, user.gid)
         layout = SandboxLayout(
-            workdir=str(workdir), seed=seed, ipc_dir=ipc_dir, etc_dir=etc_dir,
+            workdir=str(workdir), workdir_copy=workdir_copy, ipc_dir=ipc_dir, etc_dir=etc_dir,
             read_only=default_read_only([Path(p) for p in args.read_only]),
             scratch_bytes=limits.scratch_bytes, environment=sandbox_environment(),
         )
@@ -134,7 +136,7 @@ def run(argv: list[str]) -> int:
             "--IPKernelApp.exec_lines=import sys; sys.path.insert(0, '')", *kernel_options,
         ]
         stderr_read, stderr_write = os.pipe()
-        sandbox = SandboxedProcess(copy_seed_command(kernel_command, SEED_MOUNT), layout, limits,
+        sandbox = SandboxedProcess(copy_workdir_command(kernel_command, WORKDIR_COPY_MOUNT), layout, limits,
                                    stdout=subprocess.DEVNULL, stderr=stderr_write, user=user)
         sandbox.start()
         os.close(stderr_write)
@@ -152,7 +154,7 @@ def run(argv: list[str]) -> int:
         if status["reason"]:
             print(f"[resnet-course sandbox] kernel stopped: {status['reason']}", file=sys.stderr, flush=True)
         return EXIT_LIMIT if status["reason"] else (exit_status or 0)
-    except (SeedTooLarge, SandboxUnavailable) as error:
+    except (WorkdirTooLarge, SandboxUnavailable) as error:
         status = {"reason": str(error)}
         print(f"[resnet-course sandbox] {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ files of ``/etc``, the Python installation and virtual environment, the
 course helper package and ``data/``. Writable are only ``/tmp`` and the
 working folder, both size-capped tmpfs that vanish with the sandbox; the
 working folder starts as a copy of the notebook's own folder (the
-"seed"). ``solutions/``, the gradebook, ``autograder/`` and the home
+"working-directory copy"). ``solutions/``, the gradebook, ``autograder/`` and the home
 folder are simply absent. The network namespace is new and empty.
 """
 
@@ -18,19 +18,16 @@ import site
 import sys
 from pathlib import Path
 
-import resnet_course
-
-PACKAGE_PARENT = Path(resnet_course.__file__).resolve().parents[1]
-REPO_ROOT = Path(resnet_course.__file__).resolve().parents[2]
+from ..paths import AUTOGRADER_DIR, DATA_DIR, PACKAGE_PARENT, SOLUTIONS_DIR, TESTS_DIR
 
 # Paths inside the sandbox.
-SEED_MOUNT = "/run/seed"
+WORKDIR_COPY_MOUNT = "/run/workdir-copy"
 IPC_MOUNT = "/run/kernel"
 HOME = "/tmp"
 
 # Host folders a bind must never expose: neither they, nor anything in them,
 # nor a folder above them.
-FORBIDDEN_TREES = [REPO_ROOT / "solutions", REPO_ROOT / "autograder", REPO_ROOT / "tests"]
+FORBIDDEN_TREES = [SOLUTIONS_DIR, AUTOGRADER_DIR, TESTS_DIR]
 # Folders that may not be bound whole (nor a folder above them); a subfolder
 # such as a Python installation under ~/.pyenv is fine.
 FORBIDDEN_WHOLE = [Path.home()]
@@ -57,7 +54,7 @@ class SandboxLayout:
 
     Attributes:
         workdir: Path of the working folder inside the sandbox.
-        seed: Host folder copied into ``workdir`` when the sandbox starts (None: empty).
+        workdir_copy: Host folder copied into ``workdir`` when the sandbox starts (None: empty).
         read_only: Host paths bound read-only at the same path.
         ipc_dir: Host folder bound writable at ``/run/kernel`` (kernel sockets), or None.
         etc_dir: Host folder holding ``passwd`` and ``group`` for the sandbox user, or None.
@@ -66,7 +63,7 @@ class SandboxLayout:
     """
 
     workdir: str
-    seed: Path | None = None
+    workdir_copy: Path | None = None
     read_only: list[Path] = dataclasses.field(default_factory=list)
     ipc_dir: Path | None = None
     etc_dir: Path | None = None
@@ -93,14 +90,14 @@ class SandboxLayout:
             arguments += ["--dev-bind", device, device]
         arguments += ["--perms", "1777", "--size", str(self.scratch_bytes), "--tmpfs", "/tmp"]
         # bwrap would create missing parents 0700 as root: make them traversable first.
-        destinations = [str(p) for p in self.read_only] + [self.workdir, IPC_MOUNT, SEED_MOUNT]
+        destinations = [str(p) for p in self.read_only] + [self.workdir, IPC_MOUNT, WORKDIR_COPY_MOUNT]
         for folder in sorted(_ancestors(destinations), key=lambda p: (p.count("/"), p)):
             arguments += ["--perms", "0755", "--dir", folder]
         for path in self.read_only:
             arguments += ["--ro-bind", str(path), str(path)]
         arguments += ["--perms", "0777", "--size", str(self.scratch_bytes), "--tmpfs", self.workdir]
-        if self.seed is not None:
-            arguments += ["--ro-bind", str(self.seed), SEED_MOUNT]
+        if self.workdir_copy is not None:
+            arguments += ["--ro-bind", str(self.workdir_copy), WORKDIR_COPY_MOUNT]
         if self.ipc_dir is not None:
             arguments += ["--bind", str(self.ipc_dir), IPC_MOUNT]
         arguments += ["--chdir", self.workdir, "--clearenv"]
@@ -119,8 +116,8 @@ def default_read_only(extra: list[Path] | None = None) -> list[Path]:
     forbidden folder is refused.
     """
     candidates = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix), PACKAGE_PARENT]
-    if (REPO_ROOT / "data").is_dir():
-        candidates.append(REPO_ROOT / "data")
+    if (DATA_DIR).is_dir():
+        candidates.append(DATA_DIR)
     if os.environ.get(DATA_DIR_VARIABLE):
         candidates.append(Path(os.environ[DATA_DIR_VARIABLE]))
     for entry in _pth_paths():
@@ -165,8 +162,8 @@ def sandbox_environment(home: str = HOME) -> dict[str, str]:
         "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter-runtime",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    if (REPO_ROOT / "data").is_dir():
-        environment[DATA_DIR_VARIABLE] = str(REPO_ROOT / "data")
+    if (DATA_DIR).is_dir():
+        environment[DATA_DIR_VARIABLE] = str(DATA_DIR)
     for key, value in os.environ.items():
         if key in PASSED_ENVIRONMENT or key.startswith("RESNET_COURSE_"):
             environment[key] = value

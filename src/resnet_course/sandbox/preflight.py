@@ -142,7 +142,8 @@ def _start_kernel(launcher_arguments: list[str], installed_kernel: bool) -> str 
             try:
                 manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=stderr)
             except NoSuchKernel:
-                return f"the kernelspec {KERNEL_NAME} is not installed (`python -m resnet_course.sandbox install-kernel`)"
+                return (f"the kernelspec {KERNEL_NAME} is not installed "
+                        "(`python -m resnet_course.sandbox install-kernel`)")
         client = manager.client()
         client.start_channels()
         try:

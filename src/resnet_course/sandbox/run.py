@@ -9,10 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .layout import SEED_MOUNT, SandboxLayout, default_read_only, sandbox_environment
+from .layout import WORKDIR_COPY_MOUNT, SandboxLayout, default_read_only, sandbox_environment
 from .limits import SandboxLimits
 from .process import SandboxedProcess, SandboxUser
-from .seed import copy_seed_command, stage_seed
+from .workdir_copy import copy_workdir_command, stage_workdir_copy
 
 
 @dataclasses.dataclass
@@ -32,9 +32,9 @@ class SandboxResult:
     reason: str | None
 
 
-def run_command(command: list[str], workdir: str = "/tmp/work", seed: Path | None = None,
+def run_command(command: list[str], workdir: str = "/tmp/work", workdir_copy: Path | None = None,
                 limits: SandboxLimits | None = None, environment: dict[str, str] | None = None) -> SandboxResult:
-    """Run ``command`` sandboxed, the working folder filled from ``seed``, and wait for it.
+    """Run ``command`` sandboxed, the working folder filled from ``workdir_copy``, and wait for it.
 
     Output is collected through files, so that a flood cannot fill the
     grader's memory; each is read back up to 1 MiB.
@@ -47,12 +47,12 @@ def run_command(command: list[str], workdir: str = "/tmp/work", seed: Path | Non
         etc_dir.mkdir()
         user.write_account_files(etc_dir)
         staged = None
-        if seed is not None:
-            staged = private / "seed"
-            stage_seed(seed, staged, limits.scratch_bytes)
-            command = copy_seed_command(command, SEED_MOUNT)
+        if workdir_copy is not None:
+            staged = private / "workdir-copy"
+            stage_workdir_copy(workdir_copy, staged, limits.scratch_bytes)
+            command = copy_workdir_command(command, WORKDIR_COPY_MOUNT)
         layout = SandboxLayout(
-            workdir=workdir, seed=staged, etc_dir=etc_dir, read_only=default_read_only(),
+            workdir=workdir, workdir_copy=staged, etc_dir=etc_dir, read_only=default_read_only(),
             scratch_bytes=limits.scratch_bytes, environment={**sandbox_environment(), **(environment or {})},
         )
         with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:

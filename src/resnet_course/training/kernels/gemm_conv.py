@@ -3,13 +3,11 @@
 TensorFlow's oneDNN convolution kernels are slow where ResNet50 on 64x64
 images spends much of its time: 1x1 convolutions, and convolutions over
 the 2x2 maps of the last stage. There the weight gradient is a product of
-two tall matrices (positions x channels). On the course's 2-core CPU, at
-batch 64, the convolution kernel computes it on the 2x2 maps at 71-85
-GFLOP/s and ``matmul`` at 171-197 (x2.1-2.8); for 1x1 kernels on the larger
-maps ``matmul`` is still x1.2-1.3 faster, while for 3x3 kernels on 4x4 and
-larger maps the convolution kernel wins. So, for as long as the model
-trains, the layers where a plain matrix product is the same maths and the
-faster one compute through it:
+two tall matrices (positions x channels), which ``matmul`` computes faster
+than the convolution kernel; for 3x3 kernels on 4x4 and larger maps the
+convolution kernel wins. So, for as long as the model trains, the layers
+where a plain matrix product is the same maths and the faster one compute
+through it:
 
 - a 1x1 convolution is ``inputs[:, ::s, ::s] @ kernel`` (any padding, stride s);
 - a k x k "same", stride-1 convolution over at most ``MAX_PATCH_POSITIONS``
@@ -19,11 +17,10 @@ faster one compute through it:
 The forward pass and both gradients then come from ``matmul``; the layer's
 variables, names and saved files do not change. Everything else (the 7x7
 stem, 3x3 convolutions on larger maps, dilated or grouped ones, subclasses)
-keeps Keras' own ``call``. Measured on the course CPU, float32, batch 64,
-fused BatchNorm: 1.1-1.3x less CPU work per training image, e.g. 35.9
-instead of 27.9 images per CPU-second
-(``benchmarks/bench_cpu_throughput.py --variants float32:64:conv``); the
-per-shape timings are ``benchmarks/bench_conv_gradients.py``.
+keeps Keras' own ``call``. Measure the gain per training image with
+``benchmarks/bench_cpu_throughput.py --variants float32:64:conv`` and the
+per-shape timings with ``benchmarks/bench_conv_gradients.py``; the figures
+are in docs/measurements.md.
 
 Results agree with Keras' convolution up to float32 rounding. Like any
 change of summation order, that is enough for two training runs to part
@@ -34,8 +31,8 @@ setting.
 
 from __future__ import annotations
 
-from .keras_setup import accelerator_names, import_keras
-from .layer_patches import nested_layers, patch_calls, patched_calls, restore_calls
+from ...keras_setup import accelerator_names, import_keras
+from .layer_patches import nested_layers, patch_calls, patched_calls
 
 keras = import_keras()
 ops = keras.ops
@@ -46,7 +43,7 @@ ops = keras.ops
 MAX_PATCH_POSITIONS = 4
 
 
-def gemm_convolutions_help() -> bool:
+def gemm_convolutions_pay_off() -> bool:
     """True where the substitution was measured to pay: TensorFlow on a CPU."""
     return keras.backend.backend() == "tensorflow" and not accelerator_names()
 
@@ -118,7 +115,7 @@ def use_gemm_convolutions(model) -> list:
     """Route ``model``'s plain Conv2D layers through :func:`_gemm_call`.
 
     Only the model object in memory changes; undo with
-    :func:`restore_convolutions`. Call before the step function is traced.
+    :func:`~.layer_patches.restore_calls`. Call before the step function is traced.
     Layers whose shapes do not qualify at call time fall back to Keras'
     own ``call``, so patching an unusual model is harmless.
 
@@ -127,9 +124,6 @@ def use_gemm_convolutions(model) -> list:
     """
     return patch_calls(nested_layers(model, keras.layers.Conv2D), _gemm_call, _plain_conv2d)
 
-
-#: Give the layers back Keras' own ``call``.
-restore_convolutions = restore_calls
 
 
 def gemm_convolutions(model, enabled: bool = True):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ...keras_setup import import_keras
+
 
 def nested_layers(model, kind) -> list:
     """Every layer of type ``kind`` in ``model``, nested models included, once each."""
@@ -57,3 +59,8 @@ def patched_calls(patch, model, enabled: bool = True):
         yield patched
     finally:
         restore_calls(patched)
+
+
+def batchnorm_layers(model) -> list:
+    """Every BatchNormalization layer in ``model``, nested models included, once each."""
+    return nested_layers(model, import_keras().layers.BatchNormalization)

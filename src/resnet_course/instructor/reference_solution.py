@@ -1,4 +1,6 @@
-"""Run selected cells of a notebook as code: the master notebook is the one
+"""The reference solution, loaded from the master notebook.
+
+Runs selected cells of a notebook as code: the master notebook is the one
 source of the reference solution, for tests, benchmarks and the pretrained model."""
 
 from __future__ import annotations
@@ -6,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MASTER_NOTEBOOK = REPO_ROOT / "solutions" / "resnets" / "resnets.ipynb"
+from ..paths import MASTER_NOTEBOOK
+
 GRADED_FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
 
 
@@ -34,7 +36,7 @@ def load_cells(notebook: Path, grade_ids, namespace: dict | None = None) -> dict
     Returns:
         The namespace, holding whatever the cells defined.
     """
-    from .keras_setup import import_keras
+    from ..keras_setup import import_keras
 
     import_keras()  # quietly, before a cell imports it
     sources = cell_sources(notebook)

@@ -1,4 +1,4 @@
-"""What an instructor looks at after an export: a table for the terminal and a grade histogram."""
+"""The grader's tables: what an instructor looks at after an export (a terminal table and a grade histogram)."""
 
 from __future__ import annotations
 

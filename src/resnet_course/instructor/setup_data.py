@@ -1,6 +1,6 @@
 """Copy the SIGNS files into the repository's ``data/`` and verify them.
 
-Usage: ``python -m resnet_course.setup_data [--source DIR] [--dest DIR] [--force]``
+Usage: ``python -m resnet_course.instructor.setup_data [--source DIR] [--dest DIR] [--force]``
 (``make data`` runs it). The expected checksums are the project's own
 ``data/SHA256SUMS``, so a changed source folder is caught, not copied.
 A file already in ``data/`` that differs is never overwritten silently:
@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from .data import CHECKSUM_FILE, SIGNS_FILES, DataError, read_checksums, sha256_of
+from ..data import CHECKSUM_FILE, SIGNS_FILES, DataError, read_checksums, sha256_of
+from ..paths import DATA_DIR, REPO_ROOT
 
 SOURCE_ENV = "SIGNS_SOURCE_DIR"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_source() -> Path:
@@ -90,7 +90,7 @@ def prepare_data(source: Path, dest: Path, force: bool = False, log=print) -> li
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=None, help=f"default: ${SOURCE_ENV} or ../shared/data/signs")
-    parser.add_argument("--dest", type=Path, default=REPO_ROOT / "data")
+    parser.add_argument("--dest", type=Path, default=DATA_DIR)
     parser.add_argument("--force", action="store_true", help="replace differing files, keeping backups")
     args = parser.parse_args(argv)
     try:

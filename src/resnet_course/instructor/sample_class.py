@@ -5,7 +5,7 @@ solution cells are filled with the master's solution code, with one
 deliberate change per common mistake. Nothing is a hand-edited copy, so the
 sample class follows the master whenever it changes.
 
-Usage: ``python -m resnet_course.sample_class [--dest DIR]``.
+Usage: ``python -m resnet_course.instructor.sample_class [--dest DIR]``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .notebook_code import GRADED_FUNCTIONS, MASTER_NOTEBOOK, REPO_ROOT
+from ..paths import ASSIGNMENTS_DIR, AUTOGRADER_DIR, MASTER_NOTEBOOK, REPO_ROOT
+from .reference_solution import GRADED_FUNCTIONS
 
 ASSIGNMENT = "resnets"
-STUDENT_NOTEBOOK = REPO_ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+STUDENT_NOTEBOOK = ASSIGNMENTS_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 SOLUTION_BLOCK = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n", re.S)
 
 
@@ -144,7 +145,7 @@ def write_sample_class(dest: Path, students=SAMPLE_CLASS) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=REPO_ROOT / "autograder" / "submitted")
+    parser.add_argument("--dest", type=Path, default=AUTOGRADER_DIR / "submitted")
     args = parser.parse_args(argv)
     for path in write_sample_class(args.dest):
         print(f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")

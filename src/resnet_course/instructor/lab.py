@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m resnet_course.lab student [--port PORT] [--root DIR] [JUPYTER_OPTIONS ...]
-    python -m resnet_course.lab instructor [--port PORT] [--root DIR] [JUPYTER_OPTIONS ...]
+    python -m resnet_course.instructor.lab student [--port PORT] [--root DIR] [JUPYTER_OPTIONS ...]
+    python -m resnet_course.instructor.lab instructor [--port PORT] [--root DIR] [JUPYTER_OPTIONS ...]
 
 (``make lab`` and ``make formgrader``). Options this module does not know,
 such as ``--no-browser``, are passed on to ``jupyter lab``.
@@ -161,11 +161,13 @@ def run_lab(role: str, root: Path, port: int | None, ip: str = DEFAULT_IP, extra
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
     """Split the command line into this module's options and jupyter's."""
     parser = argparse.ArgumentParser(
-        prog="python -m resnet_course.lab",
+        prog="python -m resnet_course.instructor.lab",
         description="Start JupyterLab with the nbgrader tools of a student or of an instructor.",
         epilog="Other options are passed on to `jupyter lab`, e.g. --no-browser.",
     )
-    parser.add_argument("role", choices=ROLES, help="student: no formgrader, no Create Assignment; instructor: all tools")
+    parser.add_argument(
+        "role", choices=ROLES, help="student: no formgrader, no Create Assignment; instructor: all tools"
+    )
     parser.add_argument("--port", type=int, default=None, help="port to serve on (default: 8888 or the next free one)")
     parser.add_argument("--ip", default=DEFAULT_IP, help=f"address to listen on (default {DEFAULT_IP})")
     parser.add_argument(

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 
-class SeedTooLarge(RuntimeError):
+class WorkdirTooLarge(RuntimeError):
     """The folder holds more than the sandbox may receive."""
 
 
-def stage_seed(source: Path, target: Path, max_bytes: int) -> list[str]:
+def stage_workdir_copy(source: Path, target: Path, max_bytes: int) -> list[str]:
     """Copy ``source`` into ``target`` (regular files and folders only).
 
     Args:
@@ -34,7 +34,7 @@ def stage_seed(source: Path, target: Path, max_bytes: int) -> list[str]:
         The relative paths that were skipped (links, special files, module shadows).
 
     Raises:
-        SeedTooLarge: The regular files add up to more than ``max_bytes``.
+        WorkdirTooLarge: The regular files add up to more than ``max_bytes``.
     """
     skipped: list[str] = []
     total = 0
@@ -58,7 +58,7 @@ def stage_seed(source: Path, target: Path, max_bytes: int) -> list[str]:
                 continue
             total += status.st_size
             if total > max_bytes:
-                raise SeedTooLarge(
+                raise WorkdirTooLarge(
                     f"{source} holds more than {max_bytes // 2**20} MiB; the sandbox's working folder "
                     "cannot take it (raise RESNET_SANDBOX_SCRATCH_BYTES or remove large files)"
                 )
@@ -81,7 +81,7 @@ def shadows_module(filename: str, modules: set[str]) -> bool:
     return stem in modules and (suffix in ("py", "pyc", "pth") or suffix.endswith("so"))
 
 
-def copy_seed_command(command: list[str], seed_mount: str) -> list[str]:
-    """Wrap ``command`` so that it first copies the seed into the working folder."""
-    script = f'cp -R {seed_mount}/. . 2>/dev/null; exec "$@"'
-    return ["/bin/sh", "-c", script, "sandbox-seed", *command]
+def copy_workdir_command(command: list[str], copy_mount: str) -> list[str]:
+    """Wrap ``command`` so that it first copies the working-directory copy into the working folder."""
+    script = f'cp -R {copy_mount}/. . 2>/dev/null; exec "$@"'
+    return ["/bin/sh", "-c", script, "sandbox-workdir-copy", *command]

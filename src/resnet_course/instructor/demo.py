@@ -19,19 +19,19 @@ import sys
 import time
 from pathlib import Path
 
-from .grader.autograde import autograde, settings_for
-from .grader.course import CONFIG_FILE, Course, read_config
-from .grader.export import export_rows, to_csv
-from .grader.instructor_faults import GradingStopped, check_before_grading
-from .grader.nbgrader_steps import generate_assignment, generate_feedback
-from .grader.parallel import default_workers
-from .grader.report import GRADED, StudentReport
-from .grader.summary import format_table, plot_distribution
-from .notebook_code import REPO_ROOT
+from ..grader.autograde import autograde, settings_for
+from ..grader.course import CONFIG_FILE, Course, read_config
+from ..grader.export import export_rows, to_csv
+from ..grader.instructor_faults import GradingStopped, check_before_grading
+from ..grader.nbgrader_steps import generate_assignment, generate_feedback
+from ..grader.parallel import default_workers
+from ..grader.report import GRADED, StudentReport
+from ..grader.tables import format_table, plot_distribution
+from ..paths import AUTOGRADER_DIR, REPO_ROOT, SOLUTIONS_DIR
+from ..sandbox.limits import SandboxLimits
 from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
-from .sandbox.limits import SandboxLimits
 
-DEMO_ROOT = REPO_ROOT / "autograder" / "demo"
+DEMO_ROOT = AUTOGRADER_DIR / "demo"
 MARKER = ".made-by-make-demo"
 #: nbgrader's folders inside the demo's root; the sources stay the repository's solutions/.
 FOLDERS = {"release": "release", "submitted": "submitted", "autograded": "autograded", "feedback": "feedback"}
@@ -54,7 +54,7 @@ def demo_course(root: Path) -> Course:
     config = read_config(REPO_ROOT / CONFIG_FILE)
     for step, folder in FOLDERS.items():
         config.CourseDirectory[f"{step}_directory"] = folder
-    config.CourseDirectory.source_directory = str(REPO_ROOT / "solutions")
+    config.CourseDirectory.source_directory = str(SOLUTIONS_DIR)
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     return Course.from_config(root, config)
 

@@ -1,6 +1,6 @@
 """Generate the student notebooks in ``assignments/`` from ``solutions/``.
 
-Usage: ``python -m resnet_course.release [--check] [ASSIGNMENT ...]``
+Usage: ``python -m resnet_course.instructor.release [--check] [ASSIGNMENT ...]``
 (``make assignment`` and ``make check-generated``).
 
 nbgrader's ``generate_assignment`` strips the solutions and hidden tests and
@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIR = REPO_ROOT / "solutions"
-RELEASE_DIR = REPO_ROOT / "assignments"
+from ..paths import ASSIGNMENTS_DIR as RELEASE_DIR
+from ..paths import REPO_ROOT
+from ..paths import SOLUTIONS_DIR as SOURCE_DIR
 
 
 def assignments(source_dir: Path = SOURCE_DIR) -> list[str]:

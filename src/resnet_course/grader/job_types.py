@@ -1,0 +1,84 @@
+"""The types a grading job is made of: its settings, its input and its output.
+
+Plain data, imported by ``prepare`` (which makes jobs), ``job`` (which runs
+them on a worker), ``job_runner`` (the child process that grades) and
+``merge`` (which records results); this module imports none of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class GradingSettings:
+    """How submissions are graded.
+
+    Attributes:
+        timeout: Per-cell timeout in seconds.
+        launcher_arguments: Sandbox launcher options (limits).
+        protected_modules: Modules the tamper guard restores before each test cell.
+        wall_seconds: Time one job may take in all.
+    """
+
+    timeout: int
+    launcher_arguments: list[str]
+    protected_modules: list[str]
+    wall_seconds: int
+
+
+@dataclasses.dataclass
+class GradingJob:
+    """Input of one grading job.
+
+    Attributes:
+        assignment: Assignment name.
+        student: Student id.
+        course_id: nbgrader course id.
+        template: Template gradebook (sqlite bytes, no students).
+        source_files: The assignment's non-notebook source files (relative path -> bytes).
+        files: The prepared submission (relative path -> bytes).
+        settings: How it is graded (timeouts, sandbox limits, guarded modules).
+    """
+
+    assignment: str
+    student: str
+    course_id: str
+    template: bytes
+    source_files: dict[str, bytes]
+    files: dict[str, bytes]
+    settings: GradingSettings
+
+
+@dataclasses.dataclass
+class JobResult:
+    """Output of one grading job.
+
+    Attributes:
+        student: Student id.
+        graded: Whether nbgrader produced grades.
+        reason: Why not, or None.
+        grades: One dict per graded cell (notebook, cell, auto_score, max_score, needs_manual_grade).
+        comments: One dict per commented cell (notebook, cell, auto_comment).
+        notebooks: Per notebook: late_submission_penalty, flagged.
+        timestamp: The submission time nbgrader recorded (ISO text) or None.
+        files: The autograded folder (relative path -> bytes).
+        notes: What the sandbox and the guard observed.
+        seconds: Time spent in the job.
+        log: The end of nbgrader's log.
+        kernel_start_failed: Why the sandboxed kernel never answered, when it did not (the
+            coordinator then checks whether the machine is at fault; ``instructor_faults.py``).
+    """
+
+    student: str
+    graded: bool
+    reason: str | None
+    grades: list[dict] = dataclasses.field(default_factory=list)
+    comments: list[dict] = dataclasses.field(default_factory=list)
+    notebooks: dict[str, dict] = dataclasses.field(default_factory=dict)
+    timestamp: str | None = None
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+    log: str = ""
+    kernel_start_failed: str | None = None

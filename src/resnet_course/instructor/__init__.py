@@ -1,0 +1,15 @@
+"""The instructor's tools: nothing here runs in a student's kernel.
+
+Modules, one job each:
+
+* ``reference_solution``: run the master notebook's solution cells as code
+  (for tests, benchmarks and the pretrained model; students have no solutions/);
+* ``release``: generate the student notebooks in assignments/ from solutions/ (``make assignment``);
+* ``sample_class``: a class of sample submissions, right and wrong (the demo's students);
+* ``demo``: the whole instructor flow on the sample class (``make demo``);
+* ``lab``: JupyterLab for students and for instructors (``make lab``, ``make formgrader``);
+* ``setup_data``: copy and verify the SIGNS files into data/ (``make data``).
+
+The grader's own code, the nbgrader feedback preprocessor included, is in
+``resnet_course.grader``; the sandbox in ``resnet_course.sandbox``.
+"""

@@ -1,0 +1,1 @@
+"""Kernel substitutions for training: per-instance layer patches, undone after training."""
