@@ -30,7 +30,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .summary span { display: inline-block; margin-right: 2em; font-size: 1.1em; }
-img { max-width: 100%; } .students { font-size: 0.9em; color: #444; }
+img { max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots p { flex: 1 1 30em; margin: 0; } .students { font-size: 0.9em; color: #444; }
 """
 
 
@@ -71,15 +71,15 @@ def render(results: ClassResults) -> str:
     mistake_rows = [[str(rank), m.name, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)]
                     for rank, m in enumerate(results.mistakes, 1)]
     reasons = [[row.student_id, row.reason] for row in results.not_graded]
+    slowest = max((row.seconds for row in results.rows), default=0.0)
     timing = [[row.student_id, row.status, f"{row.seconds:.1f}"]
               for row in sorted(results.rows, key=lambda r: (-r.seconds, r.student_id))]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Class report: {e(results.assignment)}</h1>", f'<p class="summary">{summary}</p>',
-        "<h2>Scores</h2>", _image(report_plots.score_histogram(results), "score histogram"),
-        _image(report_plots.exercise_scores(results), "points per exercise"),
-        _table("students", ["student", "status", "score", *exercises], student_rows, numeric_from=2),
+        "<h2>Scores</h2>", '<div class="plots">', _image(report_plots.score_histogram(results), "score histogram"),
+        _image(report_plots.exercise_scores(results), "points per exercise"), "</div>",
         "<h2>Pass rate of every graded test</h2>", _image(report_plots.pass_rates(results), "pass rate per test"),
         _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate"], test_rows, numeric_from=2),
         "<h2>Named mistakes, most students first</h2>",
@@ -88,9 +88,12 @@ def render(results: ClassResults) -> str:
                numeric_columns=(0, 2)) if mistake_rows else "<p>No failed test named a mistake.</p>",
         "<h2>Could not be graded</h2>",
         _table("not-graded", ["student", "reason"], reasons) if reasons else "<p>Every submission was graded.</p>",
+        "<h2>Every student</h2>",
+        _table("students", ["student", "status", "score", *exercises], student_rows, numeric_from=2),
         "<h2>Grading time</h2>",
         f'<p>Whole class: <b id="timing-total">{results.total_seconds:.1f} s</b> over {len(results.rows)} '
-        f"submissions (the sum of each job's time; parallel grading takes less wall time).</p>",
+        f"submissions, {slowest:.1f} s the longest (the sum of each job's time; grading in parallel takes "
+        "less wall time).</p>",
         _table("timing", ["student", "status", "seconds"], timing, numeric_from=2),
         "</body></html>", "",
     ])

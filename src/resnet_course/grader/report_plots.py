@@ -43,21 +43,23 @@ def score_histogram(results: ClassResults) -> bytes:
 
 
 def exercise_scores(results: ClassResults) -> bytes:
-    """Box plot of the points per exercise over the graded students, with each exercise's mean."""
+    """Bars: the graded students' mean points per exercise, against the exercise's maximum (outline)."""
     plt = _pyplot()
     graded = results.graded
     exercises = list(results.rows[0].by_exercise) if results.rows else []
-    maxima = {}
+    maxima = {exercise: 0.0 for exercise in exercises}
     for test in results.tests:
         maxima[test.exercise] = maxima.get(test.exercise, 0.0) + test.max_score
+    means = [sum(row.by_exercise.get(e, 0.0) for row in graded) / len(graded) if graded else 0.0 for e in exercises]
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    if graded and exercises:
-        ax.boxplot([[row.by_exercise.get(e, 0.0) for row in graded] for e in exercises], showmeans=True)
-        ax.set_xticks(range(1, len(exercises) + 1), exercises)
+    positions = list(range(len(exercises)))
+    ax.bar(positions, [maxima[e] for e in exercises], color="none", edgecolor="grey", label="maximum")
+    ax.bar(positions, means, color="tab:blue", label="class mean")
+    ax.set_xticks(positions, exercises)
     ax.set_xlabel("exercise")
     ax.set_ylabel("points")
-    ax.set_ylim(-0.3, max(maxima.values(), default=1.0) + 0.3)
-    ax.set_title(f"Points per exercise over {len(graded)} graded students (triangle: mean)")
+    ax.legend(loc="upper right", fontsize="small")
+    ax.set_title(f"Points per exercise: mean of {len(graded)} graded students")
     return _png(fig)
 
 
