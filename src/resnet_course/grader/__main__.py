@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--canvas-assignment-id", default="", help="Canvas's id of the assignment")
     class_report = commands.add_parser("report", help="the class report: HTML with plots, pass rates, mistakes")
     class_report.add_argument("assignment")
-    class_report.add_argument("-o", "--output", help="HTML file (default: beside the gradebook, in reports/)")
+    class_report.add_argument("-o", "--output",
+                              help="HTML file (default: class-report-ASSIGNMENT.html beside the gradebook)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

@@ -1,7 +1,7 @@
 """The class report: one self-contained HTML file of what the class got right and wrong.
 
 ``python -m resnet_course.grader report ASSIGNMENT [-o FILE]`` writes it
-(default ``<gradebook folder>/reports/<assignment>-class-report.html``) and
+(default ``<gradebook folder>/class-report-<assignment>.html``, git-ignored) and
 prints :func:`class_results.terminal_summary`. The file embeds its plots as
 PNG data, so it can be mailed. Every text in it (student ids, reasons,
 mistake names: all of them reachable by student code) is HTML-escaped.
@@ -30,13 +30,14 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .summary span { display: inline-block; margin-right: 2em; font-size: 1.1em; }
-img { max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots p { flex: 1 1 30em; margin: 0; } .students { font-size: 0.9em; color: #444; }
+img { max-width: 100%; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots p { flex: 1 1 30em; margin: 0; }
 """
 
 
 def default_path(course: Course, assignment: str) -> Path:
-    """Where the report goes without ``-o``: beside the gradebook, in ``reports/``."""
-    return course.db_path.parent / "reports" / f"{assignment}-class-report.html"
+    """Where the report goes without ``-o``: beside the gradebook."""
+    return course.db_path.parent / f"class-report-{assignment}.html"
 
 
 def write_report(course: Course, assignment: str, path: Path | None = None) -> tuple[Path, ClassResults]:
@@ -78,7 +79,8 @@ def render(results: ClassResults) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Class report: {e(results.assignment)}</h1>", f'<p class="summary">{summary}</p>',
-        "<h2>Scores</h2>", '<div class="plots">', _image(report_plots.score_histogram(results), "score histogram"),
+        "<h2>Scores</h2>", '<div class="plots">',
+        _image(report_plots.score_histogram(results), "score histogram"),
         _image(report_plots.exercise_scores(results), "points per exercise"), "</div>",
         "<h2>Pass rate of every graded test</h2>", _image(report_plots.pass_rates(results), "pass rate per test"),
         _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate"], test_rows, numeric_from=2),
