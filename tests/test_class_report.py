@@ -35,6 +35,12 @@ def test_mistake_names_follow_the_documented_rule():
     assert mistake_name("SelfCheckError", NORM) == "divides by the sum instead of the norm"
     assert mistake_name("AssertionError", "add(2, 3) returned 6\nmore") == "add(2, 3) returned 6"
     assert mistake_name("AssertionError", "") == "AssertionError (no message)"
+    assert mistake_name("NotImplementedError", "") == "the code is not written yet"
+    assert mistake_name("SelfCheckError", "f: x\n  likely mistake: the code is not written yet: replace it") == (
+        "the code is not written yet")
+    assert mistake_name("SelfCheckError", "f: x\n  likely mistake: uses keras.applications (copied?). Use yours") == (
+        "uses keras.applications (copied?)")
+    assert mistake_name("AssertionError", "called {'a': 0}; expected 4") == "called {'a': 0}; expected 4"
     assert mistake_name("SelfCheckError", "f: x\n  likely mistake: \x1b[1mbold\x1b[0m\tend\x00") == "bold end"
     assert len(mistake_name("E", "x" * 1000)) == 160
     notebook = {"cells": [
@@ -58,6 +64,8 @@ def test_pass_rates_and_mistakes_ranked_by_students(small_class):
         ("returns a list instead of an array", ["dee"], ["test_normalize"]),
     ]
     assert [row.student_id for row in results.not_graded] == ["fay"]
+    assert [t.commonest_mistake for t in results.tests] == [
+        "divides by the sum instead of the norm (2)", "add(2, 3) returned 6, expected 5 (1)"]
     assert results.total_seconds == pytest.approx(12.5)
 
 
@@ -86,3 +94,5 @@ def test_terminal_summary_is_short_and_has_no_control_characters(small_class, tm
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", out)
     assert len(out.splitlines()) < 20
     assert terminal_summary(collect(small_class, "toy")) in out
+    assert main(["--root", str(small_class.root), "report", "nosuch"]) == 2
+    assert "error: the gradebook has no assignment 'nosuch'" in capsys.readouterr().err

@@ -110,7 +110,11 @@ def write_class_report(course: Course, assignment: str, output: str | None) -> i
     from .class_report import write_report
     from .class_results import terminal_summary
 
-    path, results = write_report(course, assignment, Path(output) if output else None)
+    try:
+        path, results = write_report(course, assignment, Path(output) if output else None)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"{terminal_summary(results)}\n\nwrote {path}")
     return 0
 

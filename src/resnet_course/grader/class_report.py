@@ -31,7 +31,6 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertic
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .summary span { display: inline-block; margin-right: 2em; font-size: 1.1em; }
 img { max-width: 100%; }
-.plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots p { flex: 1 1 30em; margin: 0; }
 """
 
 
@@ -67,8 +66,8 @@ def render(results: ClassResults) -> str:
                                                                         for x in exercises))
                                                    if row.status == GRADED else [NO_SCORE] * (1 + len(exercises)))]
                     for row in results.rows]
-    test_rows = [[t.name, t.exercise, _number(t.max_score), str(t.passed), str(t.graded), f"{100 * t.pass_rate:.0f}%"]
-                 for t in results.tests]
+    test_rows = [[t.name, t.exercise, _number(t.max_score), str(t.passed), str(t.graded),
+                  f"{100 * t.pass_rate:.0f}%", t.commonest_mistake] for t in results.tests]
     mistake_rows = [[str(rank), m.name, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)]
                     for rank, m in enumerate(results.mistakes, 1)]
     reasons = [[row.student_id, row.reason] for row in results.not_graded]
@@ -79,11 +78,11 @@ def render(results: ClassResults) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Class report: {e(results.assignment)}</h1>", f'<p class="summary">{summary}</p>',
-        "<h2>Scores</h2>", '<div class="plots">',
-        _image(report_plots.score_histogram(results), "score histogram"),
-        _image(report_plots.exercise_scores(results), "points per exercise"), "</div>",
+        "<h2>Scores</h2>", _image(report_plots.score_histogram(results), "score histogram"),
+        _image(report_plots.exercise_scores(results), "points per exercise"),
         "<h2>Pass rate of every graded test</h2>", _image(report_plots.pass_rates(results), "pass rate per test"),
-        _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate"], test_rows, numeric_from=2),
+        _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate", "commonest named mistake"],
+               test_rows, numeric_columns=(2, 3, 4, 5)),
         "<h2>Named mistakes, most students first</h2>",
         "<p>From the failed tests' messages: the self-check's <i>likely mistake</i>, else the message's first line.</p>",
         _table("mistakes", ["rank", "mistake", "students", "tests", "students affected"], mistake_rows,

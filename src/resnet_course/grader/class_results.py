@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from . import report
 from .course import Course
@@ -33,6 +33,7 @@ class TestResult:
         max_score: Its points.
         passed: Graded students who earned all its points.
         graded: Graded students with a grade for it.
+        mistakes: Mistake name -> students whose failure of this test named it.
     """
 
     name: str
@@ -40,6 +41,15 @@ class TestResult:
     max_score: float
     passed: int = 0
     graded: int = 0
+    mistakes: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def commonest_mistake(self) -> str:
+        """The mistake most students' failures of this test named, with its count ("" when none)."""
+        if not self.mistakes:
+            return ""
+        name, count = min(self.mistakes.items(), key=lambda item: (-item[1], item[0]))
+        return f"{name} ({count})"
 
     @property
     def pass_rate(self) -> float:
@@ -95,7 +105,10 @@ def collect(course: Course, assignment: str) -> ClassResults:
     rows = export_rows(course, assignment)
     graded = {row.student_id for row in rows if row.status == report.GRADED}
     with Gradebook(course.coursedir.db_url, course.course_id) as gradebook:
-        definition = gradebook.find_assignment(assignment)
+        try:
+            definition = gradebook.find_assignment(assignment)
+        except MissingEntry:
+            raise ValueError(f"the gradebook has no assignment {assignment!r}") from None
         notebooks = [notebook.name for notebook in definition.notebooks]
         cells = [(cell.name, cell.max_score) for notebook in definition.notebooks for cell in notebook.grade_cells]
     released = [released_notebook(course, assignment, f"{name}.ipynb") for name in notebooks]
@@ -107,8 +120,12 @@ def collect(course: Course, assignment: str) -> ClassResults:
         if student in graded and cell in tests:
             tests[cell].graded += 1
             tests[cell].passed += score >= tests[cell].max_score
-    return ClassResults(assignment, rows, list(tests.values()),
-                        rank_mistakes(class_mistakes(course, assignment, sorted(graded), notebooks), list(tests)))
+    by_student = class_mistakes(course, assignment, sorted(graded), notebooks)
+    for found in by_student.values():
+        for cell, name in found.items():
+            if cell in tests:
+                tests[cell].mistakes[name] = tests[cell].mistakes.get(name, 0) + 1
+    return ClassResults(assignment, rows, list(tests.values()), rank_mistakes(by_student, list(tests)))
 
 
 def rank_mistakes(by_student: dict[str, dict[str, str]], test_order: list[str]) -> list[Mistake]:

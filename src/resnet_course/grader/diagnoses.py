@@ -5,10 +5,14 @@ autograded copy of the notebook, and the self-checks (``checks.py``) put the
 diagnosis in that message. :func:`mistake_name` turns a message into a short
 name to count, with one simple, documented rule:
 
-1. the text after ``likely mistake:`` (the self-checks' hint line), if any;
-2. otherwise the message's first line (for a self-check without a hint,
+1. the text after ``likely mistake:`` (the self-checks' hint line), up to its
+   first ``": "`` or ``". "`` (the hint's first clause: "the final ReLU is
+   missing: apply ReLU to ..." is "the final ReLU is missing");
+2. otherwise the message's first line, whole (for a self-check without a hint,
    ``"<function>: <problem>"``; for a plain ``assert``, its message);
-3. ``"<ename> (no message)"`` when the message is empty.
+3. an empty message: :data:`UNFINISHED` for ``NotImplementedError`` (the
+   released placeholder, named as the self-checks name it), else
+   ``"<ename> (no message)"``.
 
 Whitespace runs become one space, control characters and terminal escape
 sequences are dropped, and a name is cut to :data:`NAME_LIMIT` characters.
@@ -26,6 +30,8 @@ from .course import Course
 
 HINT = "likely mistake:"
 NAME_LIMIT = 160
+UNFINISHED = "the code is not written yet"
+_FIRST_CLAUSE = re.compile(r"(: |\. )")
 #: Larger autograded notebooks are skipped rather than read.
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -43,9 +49,13 @@ def mistake_name(ename: str, evalue: str) -> str:
     lines = [clean_text(line, 10 * NAME_LIMIT) for line in str(evalue).splitlines()]
     for line in lines:
         if line.lower().startswith(HINT):
-            return clean_text(line[len(HINT):]) or clean_text(f"{ename} (no message)")
+            hint = _FIRST_CLAUSE.split(line[len(HINT):].strip(), maxsplit=1)[0].rstrip(".")
+            if hint:
+                return clean_text(hint)
     first = next((line for line in lines if line), "")
-    return clean_text(first) if first else clean_text(f"{ename or 'Error'} (no message)")
+    if first:
+        return clean_text(first)
+    return UNFINISHED if ename == "NotImplementedError" else clean_text(f"{ename or 'Error'} (no message)")
 
 
 def notebook_mistakes(notebook: dict) -> dict[str, str]:
