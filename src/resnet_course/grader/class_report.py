@@ -51,14 +51,11 @@ def write_report(course: Course, assignment: str, path: Path | None = None) -> t
 def render(results: ClassResults) -> str:
     """The report's HTML text."""
     e = html.escape
-    graded = results.graded
-    max_score = results.rows[0].max_score if results.rows else 0.0
-    mean = sum(row.score for row in graded) / len(graded) if graded else 0.0
     exercises = list(results.rows[0].by_exercise) if results.rows else []
     summary = "".join(f'<span id="{key}">{e(label)}: <b>{e(value)}</b></span>' for key, label, value in (
-        ("count-graded", "graded", str(len(graded))),
+        ("count-graded", "graded", str(len(results.graded))),
         ("count-not-graded", "could not be graded", str(len(results.not_graded))),
-        ("mean-score", "mean score", f"{mean:.2f} / {max_score:g}"),
+        ("mean-score", "mean score", f"{results.mean_score:.2f} / {results.max_score:g}"),
         ("total-seconds", "grading time, whole class", f"{results.total_seconds:.1f} s"),
     ))
     # A submission that could not be graded shows no points: it is not a zero.

@@ -99,6 +99,16 @@ class ClassResults:
     def total_seconds(self) -> float:
         return sum(row.seconds for row in self.rows)
 
+    @property
+    def max_score(self) -> float:
+        return self.rows[0].max_score if self.rows else 0.0
+
+    @property
+    def mean_score(self) -> float:
+        """Mean score of the graded submissions (0 when none was graded)."""
+        graded = self.graded
+        return sum(row.score for row in graded) / len(graded) if graded else 0.0
+
 
 def collect(course: Course, assignment: str) -> ClassResults:
     """The class's results for ``assignment`` from the gradebook, the grading report and the autograded notebooks."""
@@ -158,11 +168,8 @@ def _cell_scores(course: Course, assignment: str) -> list[tuple[str, str, float]
 
 def terminal_summary(results: ClassResults, most: int = 5) -> str:
     """A few plain lines for the terminal: counts, the hardest tests and the commonest mistakes."""
-    graded = results.graded
-    mean = sum(row.score for row in graded) / len(graded) if graded else 0.0
-    max_score = results.rows[0].max_score if results.rows else 0.0
-    lines = [f"{results.assignment}: {len(graded)} graded, {len(results.not_graded)} could not be graded; "
-             f"mean {mean:.1f}/{max_score:g}; grading took {results.total_seconds:.0f} s in all"]
+    lines = [f"{results.assignment}: {len(results.graded)} graded, {len(results.not_graded)} could not be graded; "
+             f"mean {results.mean_score:.1f}/{results.max_score:g}; grading took {results.total_seconds:.0f} s in all"]
     hardest = sorted(results.tests, key=lambda t: (t.pass_rate, t.name))[:most]
     lines += ["lowest pass rates:"] + [f"  {t.pass_rate:4.0%}  {clean_text(t.name)}" for t in hardest]
     if results.mistakes:
