@@ -6,9 +6,11 @@ prints :func:`class_results.terminal_summary`. The file embeds its plots as
 PNG data, so it can be mailed. Every text in it (student ids, reasons,
 mistake names: all of them reachable by student code) is HTML-escaped.
 
-Tables, each with an ``id`` for tests and scripts: ``students`` (score and
-points per exercise), ``tests`` (pass rate per graded test), ``mistakes``
-(ranked), ``not-graded`` (reasons) and ``timing`` (seconds per submission).
+Sections: the named mistakes first (what to re-teach), then pass rates,
+scores, the submissions that could not be graded, every student, and grading
+time. Tables, each with an ``id`` for tests and scripts: ``mistakes`` (ranked),
+``tests`` (pass rate per graded test), ``not-graded`` (reasons), ``students``
+(score and points per exercise) and ``timing`` (seconds per submission).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .summary span { display: inline-block; margin-right: 2em; font-size: 1.1em; }
-img { max-width: 100%; }
+img { max-width: 100%; } #mistakes td:nth-child(2) { min-width: 24em; }
 """
 
 
@@ -75,15 +77,16 @@ def render(results: ClassResults) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Class report: {e(results.assignment)}</h1>", f'<p class="summary">{summary}</p>',
-        "<h2>Scores</h2>", _image(report_plots.score_histogram(results), "score histogram"),
-        _image(report_plots.exercise_scores(results), "points per exercise"),
+        "<h2>Named mistakes, most students first</h2>",
+        "<p>Named by the failed tests' messages (the first clause of the self-check's <i>likely mistake</i>, "
+        "else the message's first line); a student counts once per mistake; graded submissions only.</p>",
+        _table("mistakes", ["rank", "mistake", "students", "tests", "students affected"], mistake_rows,
+               numeric_columns=(0, 2)) if mistake_rows else "<p>No failed test named a mistake.</p>",
         "<h2>Pass rate of every graded test</h2>", _image(report_plots.pass_rates(results), "pass rate per test"),
         _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate", "commonest named mistake"],
                test_rows, numeric_columns=(2, 3, 4, 5)),
-        "<h2>Named mistakes, most students first</h2>",
-        "<p>From the failed tests' messages: the self-check's <i>likely mistake</i>, else the message's first line.</p>",
-        _table("mistakes", ["rank", "mistake", "students", "tests", "students affected"], mistake_rows,
-               numeric_columns=(0, 2)) if mistake_rows else "<p>No failed test named a mistake.</p>",
+        "<h2>Scores</h2>", _image(report_plots.score_histogram(results), "score histogram"),
+        _image(report_plots.exercise_scores(results), "points per exercise"),
         "<h2>Could not be graded</h2>",
         _table("not-graded", ["student", "reason"], reasons) if reasons else "<p>Every submission was graded.</p>",
         "<h2>Every student</h2>",
