@@ -31,6 +31,17 @@ def data_copy(tmp_path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """A course folder where `make demo`'s flow ran once (minutes): shared by
+    tests/test_demo.py and the class report's browser test."""
+    from resnet_course.instructor.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo") / "course"
+    assert run_demo(root) == 0
+    return root
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "requires_tool(name): skip without the tool, fail under CI=true (fixtures/tools.py)")
 

@@ -1,14 +1,13 @@
 """`make demo` grades the sample class: every student gets the exact score and
 status their submission deserves, feedback hides the hidden tests, and the
-export and plot are written."""
+export, plot and class report are written. ``demo_root`` (one demo run per
+session, shared with the class report's browser test) is in conftest.py."""
 
 import csv
 import html as htmllib
 import re
 
 import pytest
-
-from resnet_course.instructor.demo import run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -28,13 +27,6 @@ EXPECTED = {
     "short_stage_4": ("graded", 11, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 1, "training": 0}),
     "untouched": ("graded", 0, {"identity_block": 0, "convolutional_block": 0, "ResNet50": 0, "training": 0}),
 }
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "course"
-    assert run_demo(root) == 0
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +69,8 @@ def test_feedback_shows_messages_but_no_hidden_test_code(demo_root):
 
 def test_distribution_plot_is_written(demo_root):
     assert (demo_root / "grade_distribution.png").stat().st_size > 10_000
+
+
+def test_class_report_is_written(demo_root):
+    text = (demo_root / "class-report.html").read_text()
+    assert text.count("data:image/png;base64,") == 3 and '<table id="mistakes">' in text

@@ -4,14 +4,20 @@ Usage, from the course root (where ``nbgrader_config.py`` is)::
 
     python -m resnet_course.grader autograde ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT]
         [--students a,b] [--timeout S] [--protect MODULE] [--memory-bytes N ...]
-    python -m resnet_course.grader export ASSIGNMENT [-o FILE]
+    python -m resnet_course.grader export ASSIGNMENT [-o FILE] [--format csv|canvas|moodle] [--roster FILE]
+        [--lms-name NAME] [--canvas-assignment-id ID]
+    python -m resnet_course.grader report ASSIGNMENT [-o FILE]
 
 ``autograde`` grades every submission under the submitted folder (or the
 listed students), N at a time (default: one per core) or on a Dask
 cluster, each in its own sandbox, and prints one line per student.
 ``export`` prints the grades as CSV (``export.py``: status, reason, score,
 points per exercise, grading time and notes per student); with ``-o`` it
-writes them to FILE and prints a table instead. The exit status of
+writes them to FILE and prints a table instead. ``--format canvas`` or
+``moodle`` writes the LMS's grade-import CSV instead (``lms_export.py``),
+student ids mapped through the roster (``roster.py``; default
+``ROOT/roster.csv``). ``report`` writes the class report (``class_report.py``)
+and prints a short summary. The exit status of
 ``autograde`` is 0 when the gradebook passed its integrity check after
 grading, 1 when it did not, and 2 when grading stopped for a fault on the
 instructor's side (the sandbox pre-flight failed, say), with one message
@@ -28,11 +34,12 @@ from pathlib import Path
 
 from resnet_course.sandbox.limits import SandboxLimits
 
-from . import integrity, report
+from . import integrity, report, roster
 from .autograde import autograde, settings_for
 from .course import Course
 from .export import export_rows, to_csv
 from .instructor_faults import GradingStopped
+from .lms_export import FORMATS, lms_csv
 from .tables import format_table
 
 
@@ -52,11 +59,24 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export", help="status, reason, score and points per exercise, as CSV")
     export.add_argument("assignment")
     export.add_argument("-o", "--output", help="write the CSV to this file and print a table instead")
+    export.add_argument("--format", choices=("csv", *FORMATS), default="csv",
+                        help="csv (default), or the gradebook-import CSV of Canvas or Moodle")
+    export.add_argument("--roster", help="roster CSV for canvas/moodle (default: ROOT/roster.csv)")
+    export.add_argument("--lms-name", help="the assignment's name in the LMS (default: ASSIGNMENT)")
+    export.add_argument("--canvas-assignment-id", default="", help="Canvas's id of the assignment")
+    class_report = commands.add_parser("report", help="the class report: HTML with plots, pass rates, mistakes")
+    class_report.add_argument("assignment")
+    class_report.add_argument("-o", "--output",
+                              help="HTML file (default: class-report-ASSIGNMENT.html beside the gradebook)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     course = Course.load(Path(args.root))
+    if args.command == "report":
+        return write_class_report(course, args.assignment, args.output)
+    if args.command == "export" and args.format != "csv":
+        return export_for_lms(course, args)
     if args.command == "export":
         rows = export_rows(course, args.assignment)
         if args.output:
@@ -82,6 +102,37 @@ def main(argv: list[str] | None = None) -> int:
             print("gradebook integrity check FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1
     print(f"graded {sum(r.status == report.GRADED for r in reports.values())} of {len(reports)}; gradebook intact")
+    return 0
+
+
+def write_class_report(course: Course, assignment: str, output: str | None) -> int:
+    """``report``: write the HTML and print the summary."""
+    from .class_report import write_report
+    from .class_results import terminal_summary
+
+    try:
+        path, results = write_report(course, assignment, Path(output) if output else None)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{terminal_summary(results)}\n\nwrote {path}")
+    return 0
+
+
+def export_for_lms(course: Course, args: argparse.Namespace) -> int:
+    """``export --format canvas|moodle``: exit 2, with the reason, when the roster does not fit."""
+    try:
+        entries = roster.load(Path(args.roster) if args.roster else course.root / roster.DEFAULT_FILE)
+        text = lms_csv(args.format, export_rows(course, args.assignment), entries,
+                       args.lms_name or args.assignment, args.canvas_assignment_id)
+    except roster.RosterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({args.format})")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -28,8 +28,12 @@ def answer_cells(notebook: NotebookNode) -> list[str]:
 def exercises(notebook: NotebookNode) -> list[str]:
     """The exercises of a notebook's graded cells, in the order they first appear."""
     answers = answer_cells(notebook)
-    graded = [m["grade_id"] for m in _nbgrader_metadata(notebook) if m.get("grade")]
-    return list(dict.fromkeys(exercise_of(grade_id, answers) for grade_id in graded))
+    return list(dict.fromkeys(exercise_of(grade_id, answers) for grade_id in graded_cells(notebook)))
+
+
+def graded_cells(notebook: NotebookNode) -> list[str]:
+    """The grade ids of a notebook's graded cells (tests and graded answers), in order."""
+    return [m["grade_id"] for m in _nbgrader_metadata(notebook) if m.get("grade")]
 
 
 def _nbgrader_metadata(notebook: NotebookNode) -> list[dict]:

@@ -4,7 +4,8 @@
 2. write a class of sample submissions made from the master notebook;
 3. autograde them with the sandboxed, parallel grader (``resnet_course.grader``);
 4. generate feedback (results and messages, no hidden test code);
-5. export grades to CSV, print a table, and plot the grade distribution.
+5. export grades to CSV, print a table, plot the grade distribution, and write
+   the class report (``grader/class_report.py``).
 
 Everything lands in ``autograder/demo/`` (git-ignored), a course folder of
 its own configured like the repository (``nbgrader_config.py``, sources from
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 from ..grader.autograde import autograde, settings_for
+from ..grader.class_report import write_report
+from ..grader.class_results import terminal_summary
 from ..grader.course import CONFIG_FILE, Course, read_config
 from ..grader.export import export_rows, to_csv
 from ..grader.instructor_faults import GradingStopped, check_before_grading
@@ -107,17 +110,21 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
         generate_feedback(course, ASSIGNMENT)
     print(f"  {graded} feedback reports in {shown(feedback)}/")
 
-    step(5, "Exporting grades")
+    step(5, "Exporting grades and writing the class report")
     rows = export_rows(course, ASSIGNMENT)
     csv_path = root / "grades.csv"
     csv_path.write_text(to_csv(rows))
     plot_path = plot_distribution(rows, root / "grade_distribution.png")
+    report_path, results = write_report(course, ASSIGNMENT, root / "class-report.html")
     print()
     print(format_table(rows))
+    print()
+    print(terminal_summary(results))
     print()
     print(f"grades:       {shown(csv_path)}")
     print(f"distribution: {shown(plot_path)}")
     print(f"feedback:     {shown(feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    print(f"class report: {shown(report_path)}")
     print(f"demo finished in {time.perf_counter() - started:.0f} s")
     return 0
 
