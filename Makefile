@@ -49,6 +49,7 @@ check-generated: setup
 # House style (docs/STYLE.md); `make test` runs it first, so CI does too.
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

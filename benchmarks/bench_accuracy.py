@@ -61,8 +61,11 @@ def main():
     keras_module()
     from resnet_course import training
 
-    base_recipe = {"course": training.COURSE_RECIPE, "quick": training.QUICK_RECIPE,
-                   "classic": training.CLASSIC_RECIPE}[args.recipe]
+    base_recipe = {
+        "course": training.COURSE_RECIPE,
+        "quick": training.QUICK_RECIPE,
+        "classic": training.CLASSIC_RECIPE,
+    }[args.recipe]
     setup = training.configure_for_device(args.precision)
     print(f"{setup.summary}\nrecipe: {base_recipe}")
     arrays, build = signs_arrays(), reference_resnet50()

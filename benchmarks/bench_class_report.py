@@ -35,16 +35,19 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-class-report-") as scratch:
         started = time.perf_counter()
-        course = graded_class.write(toy_course.course_copy(Path(scratch) / "course"),
-                                    graded_class.synthetic_class(args.students))
+        course = graded_class.write(
+            toy_course.course_copy(Path(scratch) / "course"), graded_class.synthetic_class(args.students)
+        )
         print(f"built a class of {args.students} graded results in {time.perf_counter() - started:.1f} s (not timed)")
         timings = []
         for _ in range(args.repeats):
             wall, cpu = time.perf_counter(), time.process_time()
             path, results = write_report(course, toy_course.ASSIGNMENT, Path(scratch) / "report.html")
             timings.append((time.perf_counter() - wall, time.process_time() - cpu))
-        print(f"report for {len(results.rows)} students ({len(results.graded)} graded, "
-              f"{len(results.mistakes)} named mistakes), {path.stat().st_size / 1024:.0f} KiB")
+        print(
+            f"report for {len(results.rows)} students ({len(results.graded)} graded, "
+            f"{len(results.mistakes)} named mistakes), {path.stat().st_size / 1024:.0f} KiB"
+        )
         for run, (wall, cpu) in enumerate(timings, 1):
             print(f"  run {run}: {wall:.2f} s wall, {cpu:.2f} s CPU")
         best = min(timings)

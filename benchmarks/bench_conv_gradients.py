@@ -60,24 +60,36 @@ def main():
         for dtype in args.dtypes:
             inputs = tf.cast(tf.random.normal([batch, size, size, channels_in], seed=1), dtype)
             gradients = tf.cast(tf.random.normal([batch, size, size, channels_out], seed=2), dtype)
-            convolution = tf.function(lambda: tf.raw_ops.Conv2DBackpropFilter(
-                input=inputs, filter_sizes=[kernel, kernel, channels_in, channels_out], out_backprop=gradients,
-                strides=[1, 1, 1, 1], padding="SAME"))
+            convolution = tf.function(
+                lambda: tf.raw_ops.Conv2DBackpropFilter(
+                    input=inputs,
+                    filter_sizes=[kernel, kernel, channels_in, channels_out],
+                    out_backprop=gradients,
+                    strides=[1, 1, 1, 1],
+                    padding="SAME",
+                )
+            )
             patches = (lambda: inputs) if kernel == 1 else (lambda: _im2col_same(inputs, kernel))
-            product = tf.function(lambda: tf.matmul(
-                tf.reshape(patches(), [-1, kernel * kernel * channels_in]),
-                tf.reshape(gradients, [-1, channels_out]), transpose_a=True))
+            product = tf.function(
+                lambda: tf.matmul(
+                    tf.reshape(patches(), [-1, kernel * kernel * channels_in]),
+                    tf.reshape(gradients, [-1, channels_out]),
+                    transpose_a=True,
+                )
+            )
             gflop = 2 * batch * size * size * channels_in * channels_out * kernel * kernel / 1e9
             conv_ms, matmul_ms = milliseconds(convolution, args.repeats), milliseconds(product, args.repeats)
-            rows.append({
-                "shape": f"{size}x{size} {channels_in}->{channels_out} k{kernel}",
-                "dtype": dtype,
-                "conv ms": conv_ms,
-                "conv GFLOP/s": gflop / conv_ms * 1000,
-                "matmul ms": matmul_ms,
-                "matmul GFLOP/s": gflop / matmul_ms * 1000,
-                "matmul speed-up": conv_ms / matmul_ms,
-            })
+            rows.append(
+                {
+                    "shape": f"{size}x{size} {channels_in}->{channels_out} k{kernel}",
+                    "dtype": dtype,
+                    "conv ms": conv_ms,
+                    "conv GFLOP/s": gflop / conv_ms * 1000,
+                    "matmul ms": matmul_ms,
+                    "matmul GFLOP/s": gflop / matmul_ms * 1000,
+                    "matmul speed-up": conv_ms / matmul_ms,
+                }
+            )
             print(f"{rows[-1]['shape']} {dtype}: conv {conv_ms:.2f} ms, matmul {matmul_ms:.2f} ms", flush=True)
     print()
     print_table(rows, list(rows[0]))

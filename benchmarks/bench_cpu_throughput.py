@@ -72,15 +72,18 @@ class CoursePath:
 
 def kernel_names(policy: str, batch_size: int, fused: bool, gemm: bool) -> str:
     """A contender's settings in a few words, e.g. ``float32 b64 fused BN GEMM conv``."""
-    return (f"{policy} b{batch_size} {'fused' if fused else 'Keras'} BN "
-            f"{'GEMM' if gemm else 'Keras'} conv")
+    return f"{policy} b{batch_size} {'fused' if fused else 'Keras'} BN {'GEMM' if gemm else 'Keras'} conv"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2, help="measured epochs per contender (after one warm-up epoch)")
-    parser.add_argument("--variants", nargs="*", default=[],
-                        help="extra course-path settings, as policy:batch_size or policy:batch_size:unfused")
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        default=[],
+        help="extra course-path settings, as policy:batch_size or policy:batch_size:unfused",
+    )
     add_json_option(parser)
     args = parser.parse_args()
 
@@ -95,9 +98,21 @@ def main():
     recipe = training.COURSE_RECIPE.replace(epochs=args.epochs + 1)
 
     kernels = kernel_names(course_policy, recipe.batch_size, setup.fused_batchnorm, setup.gemm_convolutions)
-    contenders = [PlainFit(keras, build, X, Y),
-                  CoursePath(keras, training, build, X, Y, recipe, course_policy, f"course path {kernels}",
-                             setup.fused_batchnorm, setup.gemm_convolutions)]
+    contenders = [
+        PlainFit(keras, build, X, Y),
+        CoursePath(
+            keras,
+            training,
+            build,
+            X,
+            Y,
+            recipe,
+            course_policy,
+            f"course path {kernels}",
+            setup.fused_batchnorm,
+            setup.gemm_convolutions,
+        ),
+    ]
     for variant in args.variants:
         policy, batch_size, *flags = variant.split(":")
         unknown = set(flags) - {"unfused", "conv"}
@@ -105,9 +120,20 @@ def main():
             parser.error(f"unknown variant flag(s) {sorted(unknown)} in {variant!r}: use :unfused and/or :conv")
         fused = "unfused" not in flags and setup.fused_batchnorm
         gemm = "conv" not in flags and setup.gemm_convolutions
-        contenders.append(CoursePath(keras, training, build, X, Y, recipe.replace(batch_size=int(batch_size)),
-                                     policy, f"variant {kernel_names(policy, int(batch_size), fused, gemm)}",
-                                     fused, gemm))
+        contenders.append(
+            CoursePath(
+                keras,
+                training,
+                build,
+                X,
+                Y,
+                recipe.replace(batch_size=int(batch_size)),
+                policy,
+                f"variant {kernel_names(policy, int(batch_size), fused, gemm)}",
+                fused,
+                gemm,
+            )
+        )
 
     warmup = {}
     for contender in contenders:
@@ -120,8 +146,11 @@ def main():
             cpu_started = time.process_time()  # all threads of this process
             seconds[contender.name].append(contender.epoch(epoch))
             cpu_seconds[contender.name].append(time.process_time() - cpu_started)
-            print(f"epoch {epoch} {contender.name}: {seconds[contender.name][-1]:.1f} s wall, "
-                  f"{cpu_seconds[contender.name][-1]:.1f} s CPU", flush=True)
+            print(
+                f"epoch {epoch} {contender.name}: {seconds[contender.name][-1]:.1f} s wall, "
+                f"{cpu_seconds[contender.name][-1]:.1f} s CPU",
+                flush=True,
+            )
 
     baseline = contenders[0]
     baseline_rate = baseline.images_per_epoch * args.epochs / sum(seconds[baseline.name])
@@ -130,24 +159,35 @@ def main():
     for contender in contenders:
         rate = contender.images_per_epoch * args.epochs / sum(seconds[contender.name])
         cpu_rate = contender.images_per_epoch * args.epochs / sum(cpu_seconds[contender.name])
-        rows.append({
-            "contender": contender.name,
-            "images/s": rate,
-            "x baseline": rate / baseline_rate,
-            "images/CPU-s": cpu_rate,
-            "x baseline (CPU)": cpu_rate / baseline_cpu_rate,
-            # Stalls only ever add time, so each contender's cheapest epoch is the least noisy figure.
-            "x baseline (CPU, best epoch)": (contender.images_per_epoch / min(cpu_seconds[contender.name]))
-            / (baseline.images_per_epoch / min(cpu_seconds[baseline.name])),
-            "median epoch s": median(seconds[contender.name]),
-            "warm-up epoch s": warmup[contender.name],
-            "images/epoch": contender.images_per_epoch,
-        })
+        rows.append(
+            {
+                "contender": contender.name,
+                "images/s": rate,
+                "x baseline": rate / baseline_rate,
+                "images/CPU-s": cpu_rate,
+                "x baseline (CPU)": cpu_rate / baseline_cpu_rate,
+                # Stalls only ever add time, so each contender's cheapest epoch is the least noisy figure.
+                "x baseline (CPU, best epoch)": (contender.images_per_epoch / min(cpu_seconds[contender.name]))
+                / (baseline.images_per_epoch / min(cpu_seconds[baseline.name])),
+                "median epoch s": median(seconds[contender.name]),
+                "warm-up epoch s": warmup[contender.name],
+                "images/epoch": contender.images_per_epoch,
+            }
+        )
     print()
     print_table(rows, list(rows[0]))
-    write_json("cpu_throughput", {"device": setup.summary, "measured_epochs": args.epochs, "rows": rows,
-                                  "epoch_seconds": seconds, "epoch_cpu_seconds": cpu_seconds,
-                                  "warmup_seconds": warmup}, path=args.json)
+    write_json(
+        "cpu_throughput",
+        {
+            "device": setup.summary,
+            "measured_epochs": args.epochs,
+            "rows": rows,
+            "epoch_seconds": seconds,
+            "epoch_cpu_seconds": cpu_seconds,
+            "warmup_seconds": warmup,
+        },
+        path=args.json,
+    )
 
 
 if __name__ == "__main__":

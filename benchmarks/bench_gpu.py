@@ -34,12 +34,21 @@ def main():
     parser.add_argument("--epochs", type=int, default=None, help="override COURSE_RECIPE's epochs")
     parser.add_argument("--train-images", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--allow-cpu", action="store_true", help="run even without a GPU (smoke test)")
-    parser.add_argument("--no-compilation-cache", action="store_true",
-                        help="compile everything in this process (see training.use_compilation_cache)")
-    parser.add_argument("--time-eager-bn", action="store_true",
-                        help="also time the BatchNorm recompute by eager calls (the first seed's is cold)")
-    parser.add_argument("--cudnn-benchmark", action="store_true",
-                        help="torch only: let cuDNN time its algorithms for each new convolution shape")
+    parser.add_argument(
+        "--no-compilation-cache",
+        action="store_true",
+        help="compile everything in this process (see training.use_compilation_cache)",
+    )
+    parser.add_argument(
+        "--time-eager-bn",
+        action="store_true",
+        help="also time the BatchNorm recompute by eager calls (the first seed's is cold)",
+    )
+    parser.add_argument(
+        "--cudnn-benchmark",
+        action="store_true",
+        help="torch only: let cuDNN time its algorithms for each new convolution shape",
+    )
     add_json_option(parser)
     args = parser.parse_args()
 
@@ -48,9 +57,11 @@ def main():
     from resnet_course.keras_setup import accelerator_names
 
     if not accelerator_names() and not args.allow_cpu:
-        print(f"No GPU visible to Keras' {training.keras.backend.backend()} backend: nothing to measure. "
-              "Run this on a machine with a CUDA GPU (e.g. KERAS_BACKEND=jax with jax[cuda12]), "
-              "or pass --allow-cpu for a smoke test.")
+        print(
+            f"No GPU visible to Keras' {training.keras.backend.backend()} backend: nothing to measure. "
+            "Run this on a machine with a CUDA GPU (e.g. KERAS_BACKEND=jax with jax[cuda12]), "
+            "or pass --allow-cpu for a smoke test."
+        )
         return 0
 
     if args.cudnn_benchmark:
@@ -82,19 +93,21 @@ def main():
             eager_bn["eager bn s"] = time.perf_counter() - eager_started
         test = training.evaluate(model, X_test, Y_test)
         epochs = result.history["seconds"]
-        rows.append({
-            "seed": seed,
-            "test acc": test["accuracy"],
-            "train acc": training.evaluate(model, X_train, Y_train)["accuracy"],
-            # train(): compilation, every epoch and the BatchNorm recompute.
-            "train s": result.seconds,
-            "first epoch s": epochs[0],
-            "steady epoch s": median(epochs[1:]) if len(epochs) > 1 else float("nan"),
-            "img/s": result.steady_images_per_second or result.images_per_second,
-            "bn s": result.bn_seconds,
-            **eager_bn,
-            "wall s": time.perf_counter() - started,
-        })
+        rows.append(
+            {
+                "seed": seed,
+                "test acc": test["accuracy"],
+                "train acc": training.evaluate(model, X_train, Y_train)["accuracy"],
+                # train(): compilation, every epoch and the BatchNorm recompute.
+                "train s": result.seconds,
+                "first epoch s": epochs[0],
+                "steady epoch s": median(epochs[1:]) if len(epochs) > 1 else float("nan"),
+                "img/s": result.steady_images_per_second or result.images_per_second,
+                "bn s": result.bn_seconds,
+                **eager_bn,
+                "wall s": time.perf_counter() - started,
+            }
+        )
         # Each seed's row as soon as it is known: a run cut short keeps what it measured.
         print()
         print_table(rows, list(rows[0]))

@@ -72,8 +72,10 @@ def main() -> None:
     print(f"class of {args.students} toy submissions on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f})")
     print(f"notebook's own compute:        {compute * 1000:.1f} ms per submission")
     print(f"serial (1 worker):             {serial:.1f} s, {3600 * args.students / serial:.0f} submissions/hour")
-    print(f"parallel (2 workers):          {parallel:.1f} s, {3600 * args.students / parallel:.0f} submissions/hour "
-          f"(x{serial / parallel:.2f})")
+    print(
+        f"parallel (2 workers):          {parallel:.1f} s, {3600 * args.students / parallel:.0f} submissions/hour "
+        f"(x{serial / parallel:.2f})"
+    )
     print(f"overhead per submission:       {per_submission - compute:.2f} s serially (target <= 5 s)")
 
 

@@ -86,8 +86,13 @@ def add_json_option(parser) -> None:
     ``benchmarks/write_measurements.py --record FILE`` turns such a file into a
     row of docs/measurements.md.
     """
-    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
-                        help="write the result as JSON here (default: artifacts/bench/<name>.json)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the result as JSON here (default: artifacts/bench/<name>.json)",
+    )
 
 
 def write_json(name: str, payload: dict, path: Path | None = None) -> Path:

@@ -63,12 +63,14 @@ def record(result_file: Path, machine_file: Path, what: str, figure: str) -> Non
     result = json.loads(result_file.read_text())
     environment = result.get("environment", {})
     machine = json.loads(machine_file.read_text())
-    machine["measurements"].append({
-        "what": what,
-        "figure": figure,
-        "command": environment.get("command"),
-        "measured": environment.get("utc"),
-    })
+    machine["measurements"].append(
+        {
+            "what": what,
+            "figure": figure,
+            "command": environment.get("command"),
+            "measured": environment.get("utc"),
+        }
+    )
     machine_file.write_text(json.dumps(machine, indent=1, ensure_ascii=False) + "\n")
 
 

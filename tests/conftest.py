@@ -43,7 +43,9 @@ def demo_root(tmp_path_factory) -> Path:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "requires_tool(name): skip without the tool, fail under CI=true (fixtures/tools.py)")
+    config.addinivalue_line(
+        "markers", "requires_tool(name): skip without the tool, fail under CI=true (fixtures/tools.py)"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -475,16 +475,19 @@ def resnet_from_keras_applications(input_shape=(64, 64, 3), classes=6):
 def identity_with_add_function_and_relu_layer(X, f, filters, training=True, initializer=random_uniform):
     F1, F2, F3 = filters
     X_shortcut = X
-    X = layers.Conv2D(filters=F1, kernel_size=(1, 1), strides=(1, 1), padding="valid",
-                      kernel_initializer=initializer(seed=0))(X)
+    X = layers.Conv2D(
+        filters=F1, kernel_size=(1, 1), strides=(1, 1), padding="valid", kernel_initializer=initializer(seed=0)
+    )(X)
     X = layers.BatchNormalization(axis=-1)(X, training=training)
     X = layers.ReLU()(X)
-    X = layers.Conv2D(filters=F2, kernel_size=(f, f), strides=(1, 1), padding="same",
-                      kernel_initializer=initializer(seed=0))(X)
+    X = layers.Conv2D(
+        filters=F2, kernel_size=(f, f), strides=(1, 1), padding="same", kernel_initializer=initializer(seed=0)
+    )(X)
     X = layers.BatchNormalization(axis=-1)(X, training=training)
     X = layers.ReLU()(X)
-    X = layers.Conv2D(filters=F3, kernel_size=(1, 1), strides=(1, 1), padding="valid",
-                      kernel_initializer=initializer(seed=0))(X)
+    X = layers.Conv2D(
+        filters=F3, kernel_size=(1, 1), strides=(1, 1), padding="valid", kernel_initializer=initializer(seed=0)
+    )(X)
     X = layers.BatchNormalization(axis=-1)(X, training=training)
     X = layers.add([X, X_shortcut])
     return layers.ReLU()(X)

@@ -65,8 +65,16 @@ def graded_class(tmp_path_factory):
     result = toy_course.grader(course, "autograde", "toy", "--workers", "2")
     export = toy_course.grader(course, "export", "toy")
     listener.close()
-    return {"course": course, "cases": cases, "result": result, "export": export, "before": before,
-            "accepted": accepted, "scores": toy_course.scores(course), "report": toy_course.report(course)}
+    return {
+        "course": course,
+        "cases": cases,
+        "result": result,
+        "export": export,
+        "before": before,
+        "accepted": accepted,
+        "scores": toy_course.scores(course),
+        "report": toy_course.report(course),
+    }
 
 
 def test_the_batch_completes_and_grades_every_case(graded_class):

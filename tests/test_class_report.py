@@ -37,26 +37,36 @@ def test_mistake_names_follow_the_documented_rule():
     assert mistake_name("AssertionError", "") == "AssertionError (no message)"
     assert mistake_name("NotImplementedError", "") == "the code is not written yet"
     assert mistake_name("SelfCheckError", "f: x\n  likely mistake: the code is not written yet: replace it") == (
-        "the code is not written yet")
+        "the code is not written yet"
+    )
     assert mistake_name("SelfCheckError", "f: x\n  likely mistake: uses keras.applications (copied?). Use yours") == (
-        "uses keras.applications (copied?)")
+        "uses keras.applications (copied?)"
+    )
     assert mistake_name("AssertionError", "called {'a': 0}; expected 4") == "called {'a': 0}; expected 4"
     assert mistake_name("SelfCheckError", "f: x\n  likely mistake: \x1b[1mbold\x1b[0m\tend\x00") == "bold end"
     assert len(mistake_name("E", "x" * 1000)) == 160
-    notebook = {"cells": [
-        {"metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_a"}},
-         "outputs": [{"output_type": "error", "ename": "SelfCheckError", "evalue": NORM}]},
-        {"metadata": {"nbgrader": {"grade": True, "solution": True, "grade_id": "answer"}},
-         "outputs": [{"output_type": "error", "ename": "E", "evalue": "in an answer cell: not a test"}]},
-        {"metadata": {}, "outputs": [{"output_type": "error", "ename": "E", "evalue": "ungraded cell"}]},
-    ]}
+    notebook = {
+        "cells": [
+            {
+                "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_a"}},
+                "outputs": [{"output_type": "error", "ename": "SelfCheckError", "evalue": NORM}],
+            },
+            {
+                "metadata": {"nbgrader": {"grade": True, "solution": True, "grade_id": "answer"}},
+                "outputs": [{"output_type": "error", "ename": "E", "evalue": "in an answer cell: not a test"}],
+            },
+            {"metadata": {}, "outputs": [{"output_type": "error", "ename": "E", "evalue": "ungraded cell"}]},
+        ]
+    }
     assert notebook_mistakes(notebook) == {"test_a": "divides by the sum instead of the norm"}
 
 
 def test_pass_rates_and_mistakes_ranked_by_students(small_class):
     results = collect(small_class, "toy")
     assert [(t.name, t.exercise, t.max_score, t.passed, t.graded) for t in results.tests] == [
-        ("test_normalize", "normalize", 2.0, 1, 5), ("test_add", "add", 1.0, 4, 5)]
+        ("test_normalize", "normalize", 2.0, 1, 5),
+        ("test_add", "add", 1.0, 4, 5),
+    ]
     assert [(m.name, m.students, m.tests) for m in results.mistakes] == [
         ("divides by the sum instead of the norm", ["bob", "cy"], ["test_normalize"]),
         ("<img src=x onerror=alert(1)> red", ["<b>eve</b>"], ["test_normalize"]),
@@ -65,7 +75,9 @@ def test_pass_rates_and_mistakes_ranked_by_students(small_class):
     ]
     assert [row.student_id for row in results.not_graded] == ["fay"]
     assert [t.commonest_mistake for t in results.tests] == [
-        "divides by the sum instead of the norm (2)", "add(2, 3) returned 6, expected 5 (1)"]
+        "divides by the sum instead of the norm (2)",
+        "add(2, 3) returned 6, expected 5 (1)",
+    ]
     assert results.total_seconds == pytest.approx(12.5)
 
 

@@ -81,7 +81,10 @@ def test_wrong_keys_are_listed(data_copy):
     with h5py.File(data_copy / "test_signs.h5", "w") as handle:
         handle["images"] = np.zeros((120, 64, 64, 3), np.uint8)
         handle["labels"] = np.zeros(120, np.int64)
-    with pytest.raises(DataError, match=r"lacks the dataset\(s\) \['test_set_x', 'test_set_y', 'list_classes'\]: it has \['images', 'labels'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"lacks the dataset\(s\) \['test_set_x', 'test_set_y', 'list_classes'\]: it has \['images', 'labels'\]",
+    ):
         load_signs(data_copy, verify=False)
 
 

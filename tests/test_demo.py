@@ -20,7 +20,11 @@ EXPECTED = {
     "no_final_relu": ("graded", 11, {"identity_block": 1, "convolutional_block": 5, "ResNet50": 5, "training": 0}),
     "bn_always_training": ("graded", 7, {"identity_block": 1, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
     # A stride on the f x f "same" convolution gives the same shapes, wrong values.
-    "stride_on_second_conv": ("graded", 11, {"identity_block": 5, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
+    "stride_on_second_conv": (
+        "graded",
+        11,
+        {"identity_block": 5, "convolutional_block": 1, "ResNet50": 5, "training": 0},
+    ),
     # Same parameter count, but not built from the student's blocks: nothing for ResNet50.
     "keras_applications": ("graded", 10, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
     # Stage outputs keep their shapes (1 point); counts and the self-check fail.

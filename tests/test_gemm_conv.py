@@ -17,8 +17,9 @@ def convolution_zoo():
     init = keras.initializers.GlorotUniform
     inputs = keras.Input((5, 5, 3))
     x = L.Conv2D(8, 1, name="pointwise", kernel_initializer=init(1), bias_initializer="ones")(inputs)
-    x = L.Conv2D(8, 1, strides=2, padding="valid", activation="relu", name="strided_valid",
-                 kernel_initializer=init(2))(x)  # 5x5 -> 3x3
+    x = L.Conv2D(8, 1, strides=2, padding="valid", activation="relu", name="strided_valid", kernel_initializer=init(2))(
+        x
+    )  # 5x5 -> 3x3
     x = L.Conv2D(8, 1, strides=2, padding="same", name="strided_same", kernel_initializer=init(3))(x)  # 3x3 -> 2x2
     x = L.Conv2D(6, 3, padding="same", name="im2col", kernel_initializer=init(4), bias_initializer="ones")(x)
     x = L.Conv2D(6, 3, padding="same", use_bias=False, name="im2col_no_bias", kernel_initializer=init(5))(x)
@@ -37,8 +38,9 @@ def outputs_and_gradients(model, x):
     return outputs.numpy(), [g.numpy() for g in gradients]
 
 
-needs_tensorflow = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                      reason="compared with TensorFlow's GradientTape")
+needs_tensorflow = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="compared with TensorFlow's GradientTape"
+)
 
 
 @needs_tensorflow
@@ -59,7 +61,12 @@ def test_matrix_products_give_keras_outputs_and_gradients(monkeypatch):
     monkeypatch.setattr(gemm_conv, "_gemm_inputs", arrange_and_record)
     with gemm_conv.gemm_convolutions(model) as patched:
         assert [layer.name for layer in patched] == [
-            "pointwise", "strided_valid", "strided_same", "im2col", "im2col_no_bias"]
+            "pointwise",
+            "strided_valid",
+            "strided_same",
+            "im2col",
+            "im2col_no_bias",
+        ]
         outputs, gradients = outputs_and_gradients(model, x)
     assert took_the_product == [layer.name for layer in patched]
     np.testing.assert_allclose(outputs, expected_outputs, rtol=1e-5, atol=1e-5)
@@ -99,4 +106,3 @@ def test_unusual_convolutions_are_left_alone():
         assert patched == [layers[-1]]
     with gemm_conv.gemm_convolutions(model, enabled=False) as patched:
         assert patched == []
-

@@ -141,14 +141,24 @@ def test_export_joins_report_and_gradebook_per_exercise(course):
     add_bystander(course, "ann", manual=1.5)
     add_bystander(course, "bob", manual=0.0)
     toy = Course.load(course)
-    report.save(toy.report_path("toy"), {
-        "ann": report.StudentReport("ann", report.GRADED, "graded normally", ["kernel: a note"], 2.5),
-        "bob": report.StudentReport("bob", report.NOT_GRADED, "toy.ipynb is not a valid notebook", [], 0.1),
-    })
+    report.save(
+        toy.report_path("toy"),
+        {
+            "ann": report.StudentReport("ann", report.GRADED, "graded normally", ["kernel: a note"], 2.5),
+            "bob": report.StudentReport("bob", report.NOT_GRADED, "toy.ipynb is not a valid notebook", [], 0.1),
+        },
+    )
     rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO(to_csv(export_rows(toy, "toy"))))}
     assert rows["ann"] == {
-        "student_id": "ann", "assignment": "toy", "status": "graded", "reason": "graded normally",
-        "score": "1.5", "max_score": "3.0", "normalize": "1.5", "add": "0.0", "grading_seconds": "2.5",
+        "student_id": "ann",
+        "assignment": "toy",
+        "status": "graded",
+        "reason": "graded normally",
+        "score": "1.5",
+        "max_score": "3.0",
+        "normalize": "1.5",
+        "add": "0.0",
+        "grading_seconds": "2.5",
         "notes": "kernel: a note",
     }
     assert rows["bob"]["status"] == "could not be graded" and rows["bob"]["reason"].startswith("toy.ipynb")
@@ -162,8 +172,11 @@ def test_plain_nbgrader_autograde_runs_student_code_sandboxed(course):
         "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('NETWORK reachable')\n"
         "except OSError:\n    print('NETWORK unreachable')\n"
     )
-    cases = [bad_submissions.Case("prober", bad_submissions._variant(
-        lambda nb, c: bad_submissions._insert_after(nb, "normalize", probe)), 3)]
+    cases = [
+        bad_submissions.Case(
+            "prober", bad_submissions._variant(lambda nb, c: bad_submissions._insert_after(nb, "normalize", probe)), 3
+        )
+    ]
     bad_submissions.write_class(course, cases)
     (course / "autograder" / "submitted" / "other").mkdir()
     result = toy_course.nbgrader(course, "autograde", "toy", "--student", "prober")
@@ -180,7 +193,9 @@ def autograded_outputs(course, student):
     notebook = nbformat.read(course / "autograder" / "autograded" / student / "toy" / "toy.ipynb", as_version=4)
     found = []
     for cell in notebook.cells:
-        outputs = [(o.get("output_type"), o.get("name"), o.get("text"), o.get("ename")) for o in cell.get("outputs", [])]
+        outputs = [
+            (o.get("output_type"), o.get("name"), o.get("text"), o.get("ename")) for o in cell.get("outputs", [])
+        ]
         found.append((cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source, outputs))
     return found
 
@@ -204,13 +219,40 @@ def running_dask_cluster(worker_env: dict[str, str] | None = None):
         port = probe.getsockname()[1]
     environment = toy_course.environment()
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--no-dashboard"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     address = f"tcp://127.0.0.1:{port}"
     workers = [
-        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                          "--nworkers", "1", "--no-dashboard", "--name", f"grader-{n}"],
-                         env=toy_course.environment(worker_env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--no-dashboard",
+                "--name",
+                f"grader-{n}",
+            ],
+            env=toy_course.environment(worker_env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for n in range(2)
     ]
     try:

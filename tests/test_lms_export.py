@@ -23,11 +23,14 @@ cy,Cy Young,cy@example.edu,S3,cy,103,Monday,x
 def course(tmp_path):
     root = toy_course.course_copy(tmp_path / "course")
     (root / "roster.csv").write_text(ROSTER)
-    return graded_class.write(root, [
-        graded_class.Student("ann"),
-        graded_class.Student("bob", {"test_add": graded_class.MISTAKES["test_add"][0]}),
-        graded_class.Student("cy", graded=False, reason="-the kernel died: out of memory"),
-    ])
+    return graded_class.write(
+        root,
+        [
+            graded_class.Student("ann"),
+            graded_class.Student("bob", {"test_add": graded_class.MISTAKES["test_add"][0]}),
+            graded_class.Student("cy", graded=False, reason="-the kernel died: out of memory"),
+        ],
+    )
 
 
 def table(text):
@@ -41,9 +44,16 @@ def test_canvas_columns_points_possible_row_and_no_zero_for_the_ungraded(course)
     assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "ResNets (4242)", "Notes"]
     assert points == ["Points Possible", "", "", "", "", "3", ""]
     assert ann == ["Ann Archer", "101", "S1", "ann", "Monday", "3", ""]
-    assert bob == ["'=HYPERLINK(\"http://evil\")", "102", "S2", "bob", "Tuesday", "2", ""]
-    assert cy == ["Cy Young", "103", "S3", "cy", "Monday", "",
-                  "Not graded (this is not a zero): -the kernel died: out of memory"]
+    assert bob == ['\'=HYPERLINK("http://evil")', "102", "S2", "bob", "Tuesday", "2", ""]
+    assert cy == [
+        "Cy Young",
+        "103",
+        "S3",
+        "cy",
+        "Monday",
+        "",
+        "Not graded (this is not a zero): -the kernel died: out of memory",
+    ]
 
 
 def test_moodle_columns_and_feedback_for_the_ungraded(course):
@@ -81,4 +91,11 @@ def test_a_student_missing_from_the_roster_is_a_clear_error(course, capsys):
 
 def test_formula_cells_are_neutralised():
     assert [safe_cell(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "plain", "3")] == [
-        "'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "plain", "3"]
+        "'=1+1",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+        "3",
+    ]

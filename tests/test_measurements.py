@@ -4,7 +4,9 @@ import importlib.util
 
 
 def _writer(repo_root):
-    spec = importlib.util.spec_from_file_location("write_measurements", repo_root / "benchmarks" / "write_measurements.py")
+    spec = importlib.util.spec_from_file_location(
+        "write_measurements", repo_root / "benchmarks" / "write_measurements.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

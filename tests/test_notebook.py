@@ -55,17 +55,23 @@ def executed_notebook(tmp_path_factory, repo_root):
     os.environ["RESNET_COURSE_DATA_DIR"] = str(repo_root / "data")
     start = time.perf_counter()
     try:
-        NotebookClient(notebook, timeout=900, kernel_name="python3",
-                       resources={"metadata": {"path": str(folder)}}).execute()
+        NotebookClient(
+            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
     finally:
         if env_backup is not None:
             os.environ["NBGRADER_EXECUTION"] = env_backup
     seconds = time.perf_counter() - start
     hidden = sum(_cell_seconds(c) or 0 for c in notebook.cells if "BEGIN HIDDEN TESTS" in c.source)
-    report = {"seconds": round(seconds, 1), "student_part_seconds": round(seconds - hidden, 1), "cells": [
-        {"index": i, "seconds": _cell_seconds(c), "start": c.source[:60]} for i, c in enumerate(notebook.cells)
-        if c.cell_type == "code"
-    ]}
+    report = {
+        "seconds": round(seconds, 1),
+        "student_part_seconds": round(seconds - hidden, 1),
+        "cells": [
+            {"index": i, "seconds": _cell_seconds(c), "start": c.source[:60]}
+            for i, c in enumerate(notebook.cells)
+            if c.cell_type == "code"
+        ],
+    }
     (repo_root / "artifacts").mkdir(exist_ok=True)
     (repo_root / "artifacts" / "master_notebook_run.json").write_text(json.dumps(report, indent=1))
     return notebook, report["student_part_seconds"]

@@ -17,7 +17,7 @@ from fixtures import tools
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r'''
+CHILD = r"""
 import json, sys, time
 
 # As on a machine without TensorFlow: `import tensorflow` raises ModuleNotFoundError
@@ -107,7 +107,7 @@ report["tensorflow_imported"] = any(
     module is not None for name, module in sys.modules.items() if name.split(".")[0] == "tensorflow")
 report["seconds"] = time.perf_counter() - started
 print("REPORT " + json.dumps(report))
-'''
+"""
 
 
 def run_child(backend: str) -> dict:
@@ -120,7 +120,7 @@ def run_child(backend: str) -> dict:
         f"the {backend} child failed (exit {completed.returncode}):\n"
         f"{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
     )
-    return json.loads(reports[-1][len("REPORT "):])
+    return json.loads(reports[-1][len("REPORT ") :])
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])

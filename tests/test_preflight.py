@@ -51,8 +51,12 @@ def state(course):
     db = course / "autograder" / "gradebook.db"
     report = course / "autograder" / ".runtime" / "reports" / "toy.json"
     autograded = course / "autograder" / "autograded"
-    return (integrity.snapshot(db)["rows"], hashlib.sha256(db.read_bytes()).hexdigest(), report.exists(),
-            sorted(str(p.relative_to(autograded)) for p in autograded.rglob("*")) if autograded.exists() else [])
+    return (
+        integrity.snapshot(db)["rows"],
+        hashlib.sha256(db.read_bytes()).hexdigest(),
+        report.exists(),
+        sorted(str(p.relative_to(autograded)) for p in autograded.rglob("*")) if autograded.exists() else [],
+    )
 
 
 def assert_one_clear_error(result, cause: str):
@@ -62,10 +66,13 @@ def assert_one_clear_error(result, cause: str):
     assert cause in result.stderr and "Fix: " in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("bwrap, cause", [
-    ("no-such-bwrap", "bubblewrap is not installed"),
-    (FORBIDDEN_NAMESPACES, "cannot create the sandbox's namespaces: bwrap: Creating new namespace failed"),
-])
+@pytest.mark.parametrize(
+    "bwrap, cause",
+    [
+        ("no-such-bwrap", "bubblewrap is not installed"),
+        (FORBIDDEN_NAMESPACES, "cannot create the sandbox's namespaces: bwrap: Creating new namespace failed"),
+    ],
+)
 def test_grader_stops_before_grading_when_the_sandbox_does_not_work(course, tmp_path, bwrap, cause):
     if bwrap.startswith("#!"):
         bwrap = fake_bwrap(tmp_path, bwrap)
@@ -124,8 +131,13 @@ def test_make_demo_ends_in_one_message_not_a_traceback(tmp_path):
     import sys
 
     root = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "resnet_course.instructor.demo", "--root", str(root)], capture_output=True,
-                            text=True, env=toy_course.environment({"RESNET_SANDBOX_BWRAP": "no-such-bwrap"}), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "resnet_course.instructor.demo", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=toy_course.environment({"RESNET_SANDBOX_BWRAP": "no-such-bwrap"}),
+        timeout=300,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "make demo stopped: grading stopped before any submission was graded" in result.stderr

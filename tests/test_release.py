@@ -17,7 +17,9 @@ def test_generate_assignment_lands_in_assignments(tmp_path, repo_root):
     shutil.copytree(repo_root / "solutions", course / "solutions")
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", "resnets"],
-        cwd=course, capture_output=True, text=True,
+        cwd=course,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     student = course / "assignments" / "resnets" / "resnets.ipynb"

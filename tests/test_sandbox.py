@@ -17,8 +17,15 @@ from resnet_course.sandbox.run import check_tensorflow, run_command
 
 pytestmark = pytest.mark.requires_tool("bwrap")
 
-SMALL = SandboxLimits(memory_bytes=384 * MIB, cpu_seconds=30, max_processes=48, wall_seconds=30,
-                      output_bytes=64 * 1024, file_bytes=8 * MIB, scratch_bytes=32 * MIB)
+SMALL = SandboxLimits(
+    memory_bytes=384 * MIB,
+    cpu_seconds=30,
+    max_processes=48,
+    wall_seconds=30,
+    output_bytes=64 * 1024,
+    file_bytes=8 * MIB,
+    scratch_bytes=32 * MIB,
+)
 
 
 @pytest.fixture
@@ -50,7 +57,16 @@ def run_python(code: str, limits: SandboxLimits = SMALL, workdir_copy=None):
 def test_student_code_finds_no_network_and_no_course_secrets(loopback_server, tmp_path):
     port, accepted = loopback_server
     (tmp_path / "mine.txt").write_text("my own file")
-    result = run_python(f"""
+    secret_paths = [
+        str(REPO_ROOT / "autograder" / "gradebook.db"),
+        str(REPO_ROOT / "solutions"),
+        str(REPO_ROOT / "autograder"),
+        str(REPO_ROOT),
+        os.path.expanduser("~"),
+        "/etc/shadow",
+    ]
+    result = run_python(
+        f"""
         import json, os, socket
         seen = {{}}
         for name, address in [("internet", ("1.1.1.1", 53)), ("host_loopback", ("127.0.0.1", {port}))]:
@@ -64,8 +80,7 @@ def test_student_code_finds_no_network_and_no_course_secrets(loopback_server, tm
                 return sorted(os.listdir(path)) if os.path.isdir(path) else open(path, "rb").read(4).hex()
             except OSError as error:
                 return error.errno
-        for path in {[str(REPO_ROOT / "autograder" / "gradebook.db"), str(REPO_ROOT / "solutions"),
-                      str(REPO_ROOT / "autograder"), str(REPO_ROOT), os.path.expanduser("~"), "/etc/shadow"]!r}:
+        for path in {secret_paths!r}:
             seen[path] = probe(path)
         seen["own_file"] = open("mine.txt").read()
         seen["uid"] = os.getuid()
@@ -78,7 +93,9 @@ def test_student_code_finds_no_network_and_no_course_secrets(loopback_server, tm
         import resnet_course
         seen["package"] = resnet_course.__name__
         print(json.dumps(seen))
-    """, workdir_copy=tmp_path)
+    """,
+        workdir_copy=tmp_path,
+    )
     assert result.exit_status == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["internet"] != "connected" and seen["host_loopback"] != "connected"
@@ -162,8 +179,9 @@ def sandboxed_kernel(tmp_path):
     work.mkdir()
     (work / "data.txt").write_text("course data")
     os.symlink(REPO_ROOT / "nbgrader_config.py", work / "link.py")
-    manager = KernelManager(kernel_name=kernelspec.KERNEL_NAME,
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[os.path.dirname(folder)]))
+    manager = KernelManager(
+        kernel_name=kernelspec.KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[os.path.dirname(folder)])
+    )
     manager.start_kernel(cwd=str(work))
     client = manager.client()
     client.start_channels()

@@ -28,9 +28,20 @@ from resnet_course.training import batches as training_batches  # noqa: E402
 
 IMAGE_SHAPE = (12, 12, 3)
 CLASSES = 6
-TINY_RECIPE = Recipe(name="tiny", epochs=1, batch_size=8, learning_rate=3e-3, weight_decay=0.05,
-                     label_smoothing=0.1, augment=True, max_shift=2, max_rotation=10,
-                     max_zoom=0.1, seed=3, bn_refresh_images=16)
+TINY_RECIPE = Recipe(
+    name="tiny",
+    epochs=1,
+    batch_size=8,
+    learning_rate=3e-3,
+    weight_decay=0.05,
+    label_smoothing=0.1,
+    augment=True,
+    max_shift=2,
+    max_rotation=10,
+    max_zoom=0.1,
+    seed=3,
+    bn_refresh_images=16,
+)
 
 
 def tiny_model():
@@ -43,8 +54,9 @@ def tiny_model():
     x = keras.layers.BatchNormalization(name="bn_deep")(x)
     x = keras.layers.Activation("relu")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(CLASSES, activation="softmax",
-                                 kernel_initializer=keras.initializers.GlorotUniform(seed=3))(x)
+    outputs = keras.layers.Dense(
+        CLASSES, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=3)
+    )(x)
     return keras.Model(inputs, outputs)
 
 
@@ -233,8 +245,9 @@ def test_clip_norm_limits_the_global_gradient_norm_of_a_step():
 
 # ---------------------------------------------------------------- fused BatchNorm (TensorFlow)
 
-needs_tensorflow = pytest.mark.skipif(not training.fused_batchnorm_available(),
-                                      reason="fused BatchNorm kernels exist on the TensorFlow backend only")
+needs_tensorflow = pytest.mark.skipif(
+    not training.fused_batchnorm_available(), reason="fused BatchNorm kernels exist on the TensorFlow backend only"
+)
 
 
 def numpy_weights(model):
@@ -251,9 +264,14 @@ def test_fused_batchnorm_computes_what_keras_computes(data):
         for training_mode in (True, False):  # True also moves the averages
             np.testing.assert_allclose(
                 keras.ops.convert_to_numpy(fused(x, training=training_mode)),
-                keras.ops.convert_to_numpy(plain(x, training=training_mode)), rtol=1e-4, atol=1e-6)
+                keras.ops.convert_to_numpy(plain(x, training=training_mode)),
+                rtol=1e-4,
+                atol=1e-6,
+            )
         for layer in ("bn_first", "bn_deep"):
-            for got, expected in zip(moving_statistics(fused.get_layer(layer)), moving_statistics(plain.get_layer(layer))):
+            for got, expected in zip(
+                moving_statistics(fused.get_layer(layer)), moving_statistics(plain.get_layer(layer))
+            ):
                 np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
         # One compiled training step: same gradients, so the same weights after it.
         for model in (plain, fused):
@@ -300,11 +318,15 @@ def test_augmentation_maps_rotate_shift_and_stay_within_the_input_values():
     image = np.random.default_rng(0).random((1, 5, 5, 2)).astype(np.float32)
     no_change = np.zeros(1)
     # A quarter turn: the inverse map reads the input rotated by 90 degrees.
-    rows, cols = training_batches._source_coordinates(5, 5, np.array([np.pi / 2]), np.ones(1), np.zeros((1, 2)), no_change.astype(bool))
+    rows, cols = training_batches._source_coordinates(
+        5, 5, np.array([np.pi / 2]), np.ones(1), np.zeros((1, 2)), no_change.astype(bool)
+    )
     quarter = training_batches._bilinear_sample(image, rows, cols)
     np.testing.assert_allclose(quarter[0], np.rot90(image[0], k=-1), atol=1e-6)
     # A one-pixel shift down: row r of the output is row r-1 of the input, the top row repeats.
-    rows, cols = training_batches._source_coordinates(5, 5, no_change, np.ones(1), np.array([[1.0, 0.0]]), no_change.astype(bool))
+    rows, cols = training_batches._source_coordinates(
+        5, 5, no_change, np.ones(1), np.array([[1.0, 0.0]]), no_change.astype(bool)
+    )
     shifted = training_batches._bilinear_sample(image, rows, cols)
     np.testing.assert_allclose(shifted[0, 1:], image[0, :-1], atol=1e-6)
     np.testing.assert_allclose(shifted[0, 0], image[0, 0], atol=1e-6)

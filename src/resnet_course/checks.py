@@ -1133,9 +1133,9 @@ def _report_resnet50_failure(calls, error, input_shape, classes):
         "ResNet50",
         f"ResNet50(input_shape={tuple(input_shape)}, classes={classes}) raised an error.",
         got=error_text,
-        hint=_UNFINISHED if isinstance(error, NotImplementedError) else (
-            "run the checks of identity_block and convolutional_block first; then check each stage's arguments"
-        ),
+        hint=_UNFINISHED
+        if isinstance(error, NotImplementedError)
+        else ("run the checks of identity_block and convolutional_block first; then check each stage's arguments"),
     )
 
 
@@ -1194,11 +1194,21 @@ def _check_model_io(model, input_shape, classes):
     got_in = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else tuple(t.shape for t in model.inputs)
     got_out = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else tuple(t.shape for t in model.outputs)
     if got_in != (None, *input_shape):
-        _fail("ResNet50", "the model's input has the wrong shape.", expected=str((None, *input_shape)), got=str(got_in),
-              hint="start with X_input = keras.Input(input_shape) and use it as the model's input")
+        _fail(
+            "ResNet50",
+            "the model's input has the wrong shape.",
+            expected=str((None, *input_shape)),
+            got=str(got_in),
+            hint="start with X_input = keras.Input(input_shape) and use it as the model's input",
+        )
     if got_out != (None, classes):
-        _fail("ResNet50", "the model's output has the wrong shape.", expected=str((None, classes)), got=str(got_out),
-              hint="end with AveragePooling2D(2) -> Flatten -> Dense(classes, activation='softmax')")
+        _fail(
+            "ResNet50",
+            "the model's output has the wrong shape.",
+            expected=str((None, classes)),
+            got=str(got_out),
+            hint="end with AveragePooling2D(2) -> Flatten -> Dense(classes, activation='softmax')",
+        )
 
 
 def _group_stages(calls) -> list:
@@ -1225,9 +1235,13 @@ def _split_into_stages(calls, missing):
             "or copies of the layers)",
         )
     if calls[0].kind != "convolutional_block":
-        _fail("ResNet50", "an identity_block comes before the first convolutional_block.",
-              expected="each stage starts with convolutional_block", got=", ".join(c.kind for c in calls[:3]) + ", ...",
-              hint="stage 2 starts with convolutional_block(X, f=3, filters=[64, 64, 256], s=1)")
+        _fail(
+            "ResNet50",
+            "an identity_block comes before the first convolutional_block.",
+            expected="each stage starts with convolutional_block",
+            got=", ".join(c.kind for c in calls[:3]) + ", ...",
+            hint="stage 2 starts with convolutional_block(X, f=3, filters=[64, 64, 256], s=1)",
+        )
     stages = _group_stages(calls)
     counts = [len(stage) - 1 for stage in stages]
     if len(stages) != len(RESNET50_STAGES):
@@ -1255,13 +1269,21 @@ def _check_stage_settings(stages, complete=True):
         conv, identities = calls[0], calls[1:]
         _check_block_arguments(stage, conv, f"stage {stage.number}'s convolutional_block")
         if conv.s != stage.stride:
-            _fail("ResNet50", f"stage {stage.number}'s convolutional_block has the wrong stride.",
-                  expected=f"s={stage.stride}", got=f"s={conv.s}",
-                  hint="stage 2 uses s=1 (the max-pool already halved the size); stages 3, 4 and 5 use s=2")
+            _fail(
+                "ResNet50",
+                f"stage {stage.number}'s convolutional_block has the wrong stride.",
+                expected=f"s={stage.stride}",
+                got=f"s={conv.s}",
+                hint="stage 2 uses s=1 (the max-pool already halved the size); stages 3, 4 and 5 use s=2",
+            )
         if counted and len(identities) != stage.identity_blocks:
-            _fail("ResNet50", f"stage {stage.number} has {len(identities)} identity blocks.",
-                  expected=f"{stage.identity_blocks} identity blocks", got=f"{len(identities)} identity blocks",
-                  hint="stages 2, 3, 4, 5 have 2, 3, 5 and 2 identity blocks after their convolutional_block")
+            _fail(
+                "ResNet50",
+                f"stage {stage.number} has {len(identities)} identity blocks.",
+                expected=f"{stage.identity_blocks} identity blocks",
+                got=f"{len(identities)} identity blocks",
+                hint="stages 2, 3, 4, 5 have 2, 3, 5 and 2 identity blocks after their convolutional_block",
+            )
         for position, call in enumerate(identities, start=1):
             _check_block_arguments(stage, call, f"identity block {position} of stage {stage.number}")
 
@@ -1269,12 +1291,21 @@ def _check_stage_settings(stages, complete=True):
 def _check_block_arguments(stage: _Stage, call: _BlockCall, which: str):
     """A block call's filters and f."""
     if call.filters != stage.filters:
-        _fail("ResNet50", f"{which} has the wrong filters.",
-              expected=f"filters={list(stage.filters)}", got=f"filters={_as_list(call.filters)}",
-              hint=f"every block of stage {stage.number} uses filters={list(stage.filters)}")
+        _fail(
+            "ResNet50",
+            f"{which} has the wrong filters.",
+            expected=f"filters={list(stage.filters)}",
+            got=f"filters={_as_list(call.filters)}",
+            hint=f"every block of stage {stage.number} uses filters={list(stage.filters)}",
+        )
     if call.f != 3:
-        _fail("ResNet50", f"{which} has the wrong f.", expected="f=3", got=f"f={call.f}",
-              hint="every block of ResNet50 uses f=3")
+        _fail(
+            "ResNet50",
+            f"{which} has the wrong f.",
+            expected="f=3",
+            got=f"f={call.f}",
+            hint="every block of ResNet50 uses f=3",
+        )
 
 
 def _as_list(filters):
@@ -1300,8 +1331,13 @@ def _check_stem(model, stages, shapes):
     )
     if absent:
         hint = f"your model has no {' and no '.join(absent)} layer; " + hint
-    _fail("ResNet50", "stage 2 receives a tensor of the wrong shape, so the stem is wrong.",
-          expected=str(shapes["stem"]), got=str(got), hint=hint)
+    _fail(
+        "ResNet50",
+        "stage 2 receives a tensor of the wrong shape, so the stem is wrong.",
+        expected=str(shapes["stem"]),
+        got=str(got),
+        hint=hint,
+    )
 
 
 def _check_stage_outputs(stages, shapes):
@@ -1309,10 +1345,14 @@ def _check_stage_outputs(stages, shapes):
     for stage, calls in zip(RESNET50_STAGES, stages):
         got = calls[-1].output_shape
         if got != shapes[stage.number]:
-            _fail("ResNet50", f"stage {stage.number}'s output has the wrong shape.",
-                  expected=str(shapes[stage.number]), got=str(got),
-                  hint="the stage settings are right, so check that each block gets the previous block's output, "
-                  "and run the identity_block and convolutional_block checks")
+            _fail(
+                "ResNet50",
+                f"stage {stage.number}'s output has the wrong shape.",
+                expected=str(shapes[stage.number]),
+                got=str(got),
+                hint="the stage settings are right, so check that each block gets the previous block's output, "
+                "and run the identity_block and convolutional_block checks",
+            )
 
 
 def _check_head(model, classes):
@@ -1323,20 +1363,32 @@ def _check_head(model, classes):
         ("Flatten", "flatten the pooled features before the Dense layer"),
     ):
         if name not in layer_types:
-            _fail("ResNet50", f"the head has no {name} layer.", expected=f"{name} after stage 5",
-                  got="layers: ... " + ", ".join(type(layer).__name__ for layer in model.layers[-3:]), hint=hint)
+            _fail(
+                "ResNet50",
+                f"the head has no {name} layer.",
+                expected=f"{name} after stage 5",
+                got="layers: ... " + ", ".join(type(layer).__name__ for layer in model.layers[-3:]),
+                hint=hint,
+            )
     x = _default_rng(0).random((2, *tuple(model.inputs[0].shape)[1:])).astype(_float32)
     outputs, error = _attempt(lambda: keras.ops.convert_to_numpy(model(x, training=False)))
     if error is not None:
-        _fail("ResNet50", "calling the model on two images raised an error.", got=_error_text(error),
-              hint="every layer must work on ordinary tensors as well as on keras.Input")
+        _fail(
+            "ResNet50",
+            "calling the model on two images raised an error.",
+            got=_error_text(error),
+            hint="every layer must work on ordinary tensors as well as on keras.Input",
+        )
     probabilities = _asarray(outputs).astype(_float64)
     sums = probabilities.sum(axis=1)
     if float(probabilities.min()) < 0.0 or float(abs(sums - 1.0).max()) > 1e-4:
-        _fail("ResNet50", "the outputs are not class probabilities.",
-              expected="non-negative outputs summing to 1 for each image",
-              got=f"outputs summing to {[round(float(v), 4) for v in sums]}",
-              hint=f"the last layer is Dense(classes, activation='softmax') (here classes={classes})")
+        _fail(
+            "ResNet50",
+            "the outputs are not class probabilities.",
+            expected="non-negative outputs summing to 1 for each image",
+            got=f"outputs summing to {[round(float(v), 4) for v in sums]}",
+            hint=f"the last layer is Dense(classes, activation='softmax') (here classes={classes})",
+        )
 
 
 def _check_parameter_counts(model, input_shape, classes):

@@ -112,9 +112,7 @@ def _read_split(path: Path, image_key: str, label_key: str, expected_count: int)
     try:
         handle = h5py.File(path, "r")
     except OSError as error:
-        raise DataError(
-            f"{path} is not a readable HDF5 file (truncated or corrupt?): {error}. {FIX_HINT}"
-        ) from None
+        raise DataError(f"{path} is not a readable HDF5 file (truncated or corrupt?): {error}. {FIX_HINT}") from None
     with handle:
         wanted = (image_key, label_key, "list_classes")
         missing = [key for key in wanted if key not in handle]
@@ -135,9 +133,7 @@ def _read_split(path: Path, image_key: str, label_key: str, expected_count: int)
             f"{(expected_count, *IMAGE_SHAPE)} (N images of 64x64 RGB). {FIX_HINT}"
         )
     if labels.shape != (expected_count,):
-        raise DataError(
-            f"{path}: '{label_key}' holds {labels.size} labels for {expected_count} images. {FIX_HINT}"
-        )
+        raise DataError(f"{path}: '{label_key}' holds {labels.size} labels for {expected_count} images. {FIX_HINT}")
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(
             f"{path}: labels must lie in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}. {FIX_HINT}"
@@ -188,8 +184,7 @@ def normalize(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.dtype != np.uint8:
         raise TypeError(
-            f"normalize expects uint8 pixels (0..255), got dtype {images.dtype}; "
-            "were the images normalised already?"
+            f"normalize expects uint8 pixels (0..255), got dtype {images.dtype}; were the images normalised already?"
         )
     return images.astype(np.float32) / 255.0
 
@@ -200,9 +195,7 @@ def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"one_hot expects integer class labels, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"one_hot: labels must lie in 0..{num_classes - 1}, found {labels.min()}..{labels.max()}"
-        )
+        raise ValueError(f"one_hot: labels must lie in 0..{num_classes - 1}, found {labels.min()}..{labels.max()}")
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 

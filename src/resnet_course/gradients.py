@@ -12,8 +12,9 @@ import numpy as np
 from .keras_setup import import_keras
 
 
-def deep_cnn(depth: int = 40, width: int = 16, residual: bool = False, input_shape=(32, 32, 3),
-             classes: int = 6, seed: int = 0):
+def deep_cnn(
+    depth: int = 40, width: int = 16, residual: bool = False, input_shape=(32, 32, 3), classes: int = 6, seed: int = 0
+):
     """A stack of ``depth`` 3x3 convolutions, optionally with skip connections.
 
     Args:
@@ -31,12 +32,24 @@ def deep_cnn(depth: int = 40, width: int = 16, residual: bool = False, input_sha
     layers = keras.layers
 
     def conv(index, name=None):
-        return layers.Conv2D(width, 3, padding="same", activation=None, name=name or f"body_conv_{index}",
-                             kernel_initializer=keras.initializers.GlorotNormal(seed=seed + index))
+        return layers.Conv2D(
+            width,
+            3,
+            padding="same",
+            activation=None,
+            name=name or f"body_conv_{index}",
+            kernel_initializer=keras.initializers.GlorotNormal(seed=seed + index),
+        )
 
     inputs = keras.Input(input_shape)
-    x = layers.Conv2D(width, 3, padding="same", activation="tanh", name="stem",
-                      kernel_initializer=keras.initializers.GlorotNormal(seed=seed))(inputs)
+    x = layers.Conv2D(
+        width,
+        3,
+        padding="same",
+        activation="tanh",
+        name="stem",
+        kernel_initializer=keras.initializers.GlorotNormal(seed=seed),
+    )(inputs)
     for unit in range(depth // 2):
         shortcut = x
         x = layers.Activation("tanh")(conv(2 * unit)(x))
@@ -45,8 +58,12 @@ def deep_cnn(depth: int = 40, width: int = 16, residual: bool = False, input_sha
             x = layers.Add()([x, shortcut])
         x = layers.Activation("tanh")(x)
     x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(classes, activation="softmax", name="classifier",
-                           kernel_initializer=keras.initializers.GlorotNormal(seed=seed + depth))(x)
+    outputs = layers.Dense(
+        classes,
+        activation="softmax",
+        name="classifier",
+        kernel_initializer=keras.initializers.GlorotNormal(seed=seed + depth),
+    )(x)
     return keras.Model(inputs, outputs, name="residual_cnn" if residual else "plain_cnn")
 
 

@@ -41,6 +41,7 @@ def import_keras():
     if "keras" not in sys.modules:
         with silenced_stderr():
             import keras  # noqa: F401
+
             if keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 

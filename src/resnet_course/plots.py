@@ -81,8 +81,7 @@ def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: i
     fig, ax = plt.subplots(figsize=(4.6, 4))
     image = ax.imshow(matrix, cmap="Blues")
     for (row, col), count in np.ndenumerate(matrix):
-        ax.text(col, row, str(count), ha="center", va="center",
-                color="white" if count > matrix.max() / 2 else "black")
+        ax.text(col, row, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
     ax.set_xlabel("predicted fingers")
     ax.set_ylabel("true fingers")
     ax.set_xticks(range(num_classes))
@@ -109,8 +108,9 @@ def show_misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np
         ax.axis("off")
     for ax, index in zip(axes.flat, wrong):
         ax.imshow(images[index])
-        ax.set_title(f"true {y_true[index]}, got {y_pred[index]}\n(p={probabilities[index, y_pred[index]]:.2f})",
-                     fontsize=8)
+        ax.set_title(
+            f"true {y_true[index]}, got {y_pred[index]}\n(p={probabilities[index, y_pred[index]]:.2f})", fontsize=8
+        )
     fig.suptitle(f"{len(np.flatnonzero(y_pred != y_true))} misclassified test images")
     fig.tight_layout()
     return fig

@@ -16,9 +16,14 @@ from lab_server import REPO_ROOT, RunningLab, start_lab, stop_lab
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 ARTIFACTS_DIR = REPO_ROOT / "artifacts" / "browser"
@@ -26,7 +31,9 @@ STUDENT_ASSIGNMENT = REPO_ROOT / "assignments" / "resnets"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives JupyterLab in headless Chromium (needs playwright and /usr/bin/chromium)")
+    config.addinivalue_line(
+        "markers", "browser: drives JupyterLab in headless Chromium (needs playwright and /usr/bin/chromium)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -84,7 +91,11 @@ def page(playwright_driver, tmp_path_factory, artifacts_dir, request):
     """A page of a fresh headless Chromium profile; screenshot on failure."""
     profile = tmp_path_factory.mktemp("chromium-profile")
     context = playwright_driver.chromium.launch_persistent_context(
-        str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
     )
     context.set_default_timeout(30_000)
     page = context.pages[0] if context.pages else context.new_page()

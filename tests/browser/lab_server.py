@@ -115,8 +115,15 @@ def server_environment(state_dir: Path, token: str) -> dict[str, str]:
 def lab_command(role: str, root: Path, port: int) -> list[str]:
     """The ``python -m resnet_course.instructor.lab`` command line of the Makefile, made headless."""
     command = [
-        sys.executable, "-m", "resnet_course.instructor.lab", role,
-        "--port", str(port), "--root", str(root), "--no-browser",
+        sys.executable,
+        "-m",
+        "resnet_course.instructor.lab",
+        role,
+        "--port",
+        str(port),
+        "--root",
+        str(root),
+        "--no-browser",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers run as root
@@ -154,7 +161,9 @@ def start_lab(role: str, root: Path, state_dir: Path, log_path: Path) -> Running
         process = subprocess.Popen(
             lab_command(role, root, port),
             env=server_environment(state_dir, token),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so that a stuck server can be killed with it
         )
     lab = RunningLab(role, root, port, token, process, log_path)

@@ -53,21 +53,31 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     grade.add_argument("--students", help="comma-separated student ids (default: all submitted)")
     grade.add_argument("--timeout", type=int, help="seconds per cell (default: the course's Execute.timeout)")
-    grade.add_argument("--protect", action="append", default=[], metavar="MODULE",
-                       help="a module whose functions the tamper guard restores before tests (repeatable)")
+    grade.add_argument(
+        "--protect",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module whose functions the tamper guard restores before tests (repeatable)",
+    )
     SandboxLimits.add_arguments(grade)
     export = commands.add_parser("export", help="status, reason, score and points per exercise, as CSV")
     export.add_argument("assignment")
     export.add_argument("-o", "--output", help="write the CSV to this file and print a table instead")
-    export.add_argument("--format", choices=("csv", *FORMATS), default="csv",
-                        help="csv (default), or the gradebook-import CSV of Canvas or Moodle")
+    export.add_argument(
+        "--format",
+        choices=("csv", *FORMATS),
+        default="csv",
+        help="csv (default), or the gradebook-import CSV of Canvas or Moodle",
+    )
     export.add_argument("--roster", help="roster CSV for canvas/moodle (default: ROOT/roster.csv)")
     export.add_argument("--lms-name", help="the assignment's name in the LMS (default: ASSIGNMENT)")
     export.add_argument("--canvas-assignment-id", default="", help="Canvas's id of the assignment")
     class_report = commands.add_parser("report", help="the class report: HTML with plots, pass rates, mistakes")
     class_report.add_argument("assignment")
-    class_report.add_argument("-o", "--output",
-                              help="HTML file (default: class-report-ASSIGNMENT.html beside the gradebook)")
+    class_report.add_argument(
+        "-o", "--output", help="HTML file (default: class-report-ASSIGNMENT.html beside the gradebook)"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -123,8 +133,13 @@ def export_for_lms(course: Course, args: argparse.Namespace) -> int:
     """``export --format canvas|moodle``: exit 2, with the reason, when the roster does not fit."""
     try:
         entries = roster.load(Path(args.roster) if args.roster else course.root / roster.DEFAULT_FILE)
-        text = lms_csv(args.format, export_rows(course, args.assignment), entries,
-                       args.lms_name or args.assignment, args.canvas_assignment_id)
+        text = lms_csv(
+            args.format,
+            export_rows(course, args.assignment),
+            entries,
+            args.lms_name or args.assignment,
+            args.canvas_assignment_id,
+        )
     except roster.RosterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

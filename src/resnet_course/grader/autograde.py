@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 JOB_OVERHEAD_SECONDS = 120
 
 
-def settings_for(course: Course, limits: SandboxLimits, timeout: int | None = None,
-                 protected_modules: list[str] | None = None) -> GradingSettings:
+def settings_for(
+    course: Course, limits: SandboxLimits, timeout: int | None = None, protected_modules: list[str] | None = None
+) -> GradingSettings:
     """Grading settings from the course configuration, the limits and overrides."""
     from .execute import DEFAULT_PROTECTED_MODULES
 
@@ -40,9 +41,15 @@ def settings_for(course: Course, limits: SandboxLimits, timeout: int | None = No
     )
 
 
-def autograde(course: Course, assignment: str, settings: GradingSettings, students: list[str] | None = None,
-              workers: int | None = None, scheduler: str | None = None,
-              on_report: Callable[[report.StudentReport], None] | None = None) -> dict[str, report.StudentReport]:
+def autograde(
+    course: Course,
+    assignment: str,
+    settings: GradingSettings,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_report: Callable[[report.StudentReport], None] | None = None,
+) -> dict[str, report.StudentReport]:
     """Grade ``students`` (default: all with a submission) and return their reports.
 
     Args:
@@ -62,8 +69,9 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
     template = template_gradebook(course.db_path)
     notebook_names = has_assignment(template, assignment)
     if not notebook_names:
-        raise ValueError(f"assignment {assignment!r} is not in the gradebook; run "
-                         f"`nbgrader generate_assignment {assignment}` first")
+        raise ValueError(
+            f"assignment {assignment!r} is not in the gradebook; run `nbgrader generate_assignment {assignment}` first"
+        )
     instructor_faults.check_before_grading(settings.launcher_arguments)
     if students:
         students = [check_student_id(s) for s in students]
@@ -90,8 +98,7 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
     try:
         with closing(run_jobs(jobs, workers=workers, scheduler=scheduler)) as finished:
             for done, (job, result) in enumerate(finished):
-                instructor_faults.check_result(result, settings.launcher_arguments, len(reports),
-                                               len(jobs) - done - 1)
+                instructor_faults.check_result(result, settings.launcher_arguments, len(reports), len(jobs) - done - 1)
                 _record(course, assignment, result, notes_before[job.student], reports, on_report)
     except instructor_faults.GradingStopped:
         if reports:  # those in the gradebook already are reported; nobody else is
@@ -101,9 +108,14 @@ def autograde(course: Course, assignment: str, settings: GradingSettings, studen
     return reports
 
 
-def _record(course: Course, assignment: str, result: JobResult, earlier_notes: list[str],
-            reports: dict[str, report.StudentReport],
-            on_report: Callable[[report.StudentReport], None] | None) -> None:
+def _record(
+    course: Course,
+    assignment: str,
+    result: JobResult,
+    earlier_notes: list[str],
+    reports: dict[str, report.StudentReport],
+    on_report: Callable[[report.StudentReport], None] | None,
+) -> None:
     notes = list(earlier_notes) + list(result.notes)
     merge_result(course, assignment, result)
     status = report.GRADED if result.graded else report.NOT_GRADED
@@ -113,4 +125,3 @@ def _record(course: Course, assignment: str, result: JobResult, earlier_notes: l
     log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
     if on_report is not None:
         on_report(reports[result.student])
-

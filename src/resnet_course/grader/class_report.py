@@ -54,50 +54,92 @@ def render(results: ClassResults) -> str:
     """The report's HTML text."""
     e = html.escape
     exercises = list(results.rows[0].by_exercise) if results.rows else []
-    summary = "".join(f'<span id="{key}">{e(label)}: <b>{e(value)}</b></span>' for key, label, value in (
-        ("count-graded", "graded", str(len(results.graded))),
-        ("count-not-graded", "could not be graded", str(len(results.not_graded))),
-        ("mean-score", "mean score", f"{results.mean_score:.2f} / {results.max_score:g}"),
-        ("total-seconds", "grading time, whole class", f"{results.total_seconds:.1f} s"),
-    ))
+    summary = "".join(
+        f'<span id="{key}">{e(label)}: <b>{e(value)}</b></span>'
+        for key, label, value in (
+            ("count-graded", "graded", str(len(results.graded))),
+            ("count-not-graded", "could not be graded", str(len(results.not_graded))),
+            ("mean-score", "mean score", f"{results.mean_score:.2f} / {results.max_score:g}"),
+            ("total-seconds", "grading time, whole class", f"{results.total_seconds:.1f} s"),
+        )
+    )
     # A submission that could not be graded shows no points: it is not a zero.
-    student_rows = [[row.student_id, row.status, *((_number(row.score), *(_number(row.by_exercise.get(x, 0.0))
-                                                                        for x in exercises))
-                                                   if row.status == GRADED else [NO_SCORE] * (1 + len(exercises)))]
-                    for row in results.rows]
-    test_rows = [[t.name, t.exercise, _number(t.max_score), str(t.passed), str(t.graded),
-                  f"{100 * t.pass_rate:.0f}%", t.commonest_mistake] for t in results.tests]
-    mistake_rows = [[str(rank), m.name, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)]
-                    for rank, m in enumerate(results.mistakes, 1)]
+    student_rows = [
+        [
+            row.student_id,
+            row.status,
+            *(
+                (_number(row.score), *(_number(row.by_exercise.get(x, 0.0)) for x in exercises))
+                if row.status == GRADED
+                else [NO_SCORE] * (1 + len(exercises))
+            ),
+        ]
+        for row in results.rows
+    ]
+    test_rows = [
+        [
+            t.name,
+            t.exercise,
+            _number(t.max_score),
+            str(t.passed),
+            str(t.graded),
+            f"{100 * t.pass_rate:.0f}%",
+            t.commonest_mistake,
+        ]
+        for t in results.tests
+    ]
+    mistake_rows = [
+        [str(rank), m.name, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)]
+        for rank, m in enumerate(results.mistakes, 1)
+    ]
     reasons = [[row.student_id, row.reason] for row in results.not_graded]
     slowest = max((row.seconds for row in results.rows), default=0.0)
-    timing = [[row.student_id, row.status, f"{row.seconds:.1f}"]
-              for row in sorted(results.rows, key=lambda r: (-r.seconds, r.student_id))]
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Class report: {e(results.assignment)}</h1>", f'<p class="summary">{summary}</p>',
-        "<h2>Named mistakes, most students first</h2>",
-        "<p>Named by the failed tests' messages (the first clause of the self-check's <i>likely mistake</i>, "
-        "else the message's first line); a student counts once per mistake; graded submissions only.</p>",
-        _table("mistakes", ["rank", "mistake", "students", "tests", "students affected"], mistake_rows,
-               numeric_columns=(0, 2)) if mistake_rows else "<p>No failed test named a mistake.</p>",
-        "<h2>Pass rate of every graded test</h2>", _image(report_plots.pass_rates(results), "pass rate per test"),
-        _table("tests", ["test", "exercise", "points", "passed", "graded", "pass rate", "commonest named mistake"],
-               test_rows, numeric_columns=(2, 3, 4, 5)),
-        "<h2>Scores</h2>", _image(report_plots.score_histogram(results), "score histogram"),
-        _image(report_plots.exercise_scores(results), "points per exercise"),
-        "<h2>Could not be graded</h2>",
-        _table("not-graded", ["student", "reason"], reasons) if reasons else "<p>Every submission was graded.</p>",
-        "<h2>Every student</h2>",
-        _table("students", ["student", "status", "score", *exercises], student_rows, numeric_from=2),
-        "<h2>Grading time</h2>",
-        f'<p>Whole class: <b id="timing-total">{results.total_seconds:.1f} s</b> over {len(results.rows)} '
-        f"submissions, {slowest:.1f} s the longest (the sum of each job's time; grading in parallel takes "
-        "less wall time).</p>",
-        _table("timing", ["student", "status", "seconds"], timing, numeric_from=2),
-        "</body></html>", "",
-    ])
+    timing = [
+        [row.student_id, row.status, f"{row.seconds:.1f}"]
+        for row in sorted(results.rows, key=lambda r: (-r.seconds, r.student_id))
+    ]
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>Class report: {e(results.assignment)}</title><style>{STYLE}</style></head><body>",
+            f"<h1>Class report: {e(results.assignment)}</h1>",
+            f'<p class="summary">{summary}</p>',
+            "<h2>Named mistakes, most students first</h2>",
+            "<p>Named by the failed tests' messages (the first clause of the self-check's <i>likely mistake</i>, "
+            "else the message's first line); a student counts once per mistake; graded submissions only.</p>",
+            _table(
+                "mistakes",
+                ["rank", "mistake", "students", "tests", "students affected"],
+                mistake_rows,
+                numeric_columns=(0, 2),
+            )
+            if mistake_rows
+            else "<p>No failed test named a mistake.</p>",
+            "<h2>Pass rate of every graded test</h2>",
+            _image(report_plots.pass_rates(results), "pass rate per test"),
+            _table(
+                "tests",
+                ["test", "exercise", "points", "passed", "graded", "pass rate", "commonest named mistake"],
+                test_rows,
+                numeric_columns=(2, 3, 4, 5),
+            ),
+            "<h2>Scores</h2>",
+            _image(report_plots.score_histogram(results), "score histogram"),
+            _image(report_plots.exercise_scores(results), "points per exercise"),
+            "<h2>Could not be graded</h2>",
+            _table("not-graded", ["student", "reason"], reasons) if reasons else "<p>Every submission was graded.</p>",
+            "<h2>Every student</h2>",
+            _table("students", ["student", "status", "score", *exercises], student_rows, numeric_from=2),
+            "<h2>Grading time</h2>",
+            f'<p>Whole class: <b id="timing-total">{results.total_seconds:.1f} s</b> over {len(results.rows)} '
+            f"submissions, {slowest:.1f} s the longest (the sum of each job's time; grading in parallel takes "
+            "less wall time).</p>",
+            _table("timing", ["student", "status", "seconds"], timing, numeric_from=2),
+            "</body></html>",
+            "",
+        ]
+    )
 
 
 def _number(value: float) -> str:
@@ -108,14 +150,22 @@ def _image(png: bytes, alt: str) -> str:
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></p>'
 
 
-def _table(table_id: str, header: list[str], rows: list[list[str]], numeric_from: int | None = None,
-           numeric_columns: tuple[int, ...] = ()) -> str:
+def _table(
+    table_id: str,
+    header: list[str],
+    rows: list[list[str]],
+    numeric_from: int | None = None,
+    numeric_columns: tuple[int, ...] = (),
+) -> str:
     """An HTML table; every cell escaped; numeric columns right-aligned."""
+
     def kind(index: int) -> str:
         numeric = index in numeric_columns or (numeric_from is not None and index >= numeric_from)
         return ' class="num"' if numeric else ""
 
     head = "".join(f"<th{kind(i)}>{html.escape(cell)}</th>" for i, cell in enumerate(header))
-    body = "\n".join("<tr>" + "".join(f"<td{kind(i)}>{html.escape(cell)}</td>" for i, cell in enumerate(row))
-                     + "</tr>" for row in rows)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td{kind(i)}>{html.escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
     return f'<table id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>'

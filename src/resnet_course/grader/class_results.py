@@ -124,8 +124,10 @@ def collect(course: Course, assignment: str) -> ClassResults:
     released = [released_notebook(course, assignment, f"{name}.ipynb") for name in notebooks]
     answers = [answer for notebook in released for answer in answer_cells(notebook)]
     order = {name: index for index, name in enumerate(n for notebook in released for n in graded_cells(notebook))}
-    tests = {name: TestResult(name, exercise_of(name, answers), float(points))
-             for name, points in sorted(cells, key=lambda cell: (order.get(cell[0], len(order)), cell[0]))}
+    tests = {
+        name: TestResult(name, exercise_of(name, answers), float(points))
+        for name, points in sorted(cells, key=lambda cell: (order.get(cell[0], len(order)), cell[0]))
+    }
     for student, cell, score in _cell_scores(course, assignment):
         if student in graded and cell in tests:
             tests[cell].graded += 1
@@ -147,8 +149,13 @@ def rank_mistakes(by_student: dict[str, dict[str, str]], test_order: list[str]) 
             students.setdefault(name, set()).add(student)
             tests.setdefault(name, set()).add(test)
     order = {name: index for index, name in enumerate(test_order)}
-    return sorted((Mistake(name, sorted(students[name]), sorted(tests[name], key=lambda t: (order.get(t, 1e9), t)))
-                   for name in students), key=lambda m: (-len(m.students), m.name))
+    return sorted(
+        (
+            Mistake(name, sorted(students[name]), sorted(tests[name], key=lambda t: (order.get(t, 1e9), t)))
+            for name in students
+        ),
+        key=lambda m: (-len(m.students), m.name),
+    )
 
 
 def _cell_scores(course: Course, assignment: str) -> list[tuple[str, str, float]]:
@@ -161,20 +168,26 @@ def _cell_scores(course: Course, assignment: str) -> list[tuple[str, str, float]
         rows = connection.execute(GRADE_ROWS).fetchall()
     finally:
         connection.close()
-    return [(student, cell, ((auto or 0.0) if manual is None else manual) + (extra or 0.0))
-            for student, name, _notebook, cell, _kind, auto, manual, extra, _needs_manual in rows
-            if name == assignment]
+    return [
+        (student, cell, ((auto or 0.0) if manual is None else manual) + (extra or 0.0))
+        for student, name, _notebook, cell, _kind, auto, manual, extra, _needs_manual in rows
+        if name == assignment
+    ]
 
 
 def terminal_summary(results: ClassResults, most: int = 5) -> str:
     """A few plain lines for the terminal: counts, the hardest tests and the commonest mistakes."""
-    lines = [f"{results.assignment}: {len(results.graded)} graded, {len(results.not_graded)} could not be graded; "
-             f"mean {results.mean_score:.1f}/{results.max_score:g}; grading took {results.total_seconds:.0f} s in all"]
+    lines = [
+        f"{results.assignment}: {len(results.graded)} graded, {len(results.not_graded)} could not be graded; "
+        f"mean {results.mean_score:.1f}/{results.max_score:g}; grading took {results.total_seconds:.0f} s in all"
+    ]
     hardest = sorted(results.tests, key=lambda t: (t.pass_rate, t.name))[:most]
     lines += ["lowest pass rates:"] + [f"  {t.pass_rate:4.0%}  {clean_text(t.name)}" for t in hardest]
     if results.mistakes:
-        lines += ["commonest mistakes:"] + [f"  {len(m.students):3d}  {clean_text(m.name, 100)}"
-                                            for m in results.mistakes[:most]]
-    lines += [f"not graded: {clean_text(row.student_id, 40)}: {clean_text(row.reason, 100)}"
-              for row in results.not_graded]
+        lines += ["commonest mistakes:"] + [
+            f"  {len(m.students):3d}  {clean_text(m.name, 100)}" for m in results.mistakes[:most]
+        ]
+    lines += [
+        f"not graded: {clean_text(row.student_id, 40)}: {clean_text(row.reason, 100)}" for row in results.not_graded
+    ]
     return "\n".join(lines)

@@ -49,7 +49,7 @@ class Course:
         url = self.coursedir.db_url
         if not url.startswith("sqlite:///"):
             raise ValueError(f"the grader merges into sqlite gradebooks only, not {url}")
-        return Path(url[len("sqlite:///"):])
+        return Path(url[len("sqlite:///") :])
 
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """``submitted``/``autograded``/``source``/``release`` folder of one student and assignment."""

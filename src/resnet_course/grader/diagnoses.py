@@ -49,7 +49,7 @@ def mistake_name(ename: str, evalue: str) -> str:
     lines = [clean_text(line, 10 * NAME_LIMIT) for line in str(evalue).splitlines()]
     for line in lines:
         if line.lower().startswith(HINT):
-            hint = _FIRST_CLAUSE.split(line[len(HINT):].strip(), maxsplit=1)[0].rstrip(".")
+            hint = _FIRST_CLAUSE.split(line[len(HINT) :].strip(), maxsplit=1)[0].rstrip(".")
             if hint:
                 return clean_text(hint)
     first = next((line for line in lines if line), "")
@@ -84,8 +84,9 @@ def read_notebook_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def class_mistakes(course: Course, assignment: str, students: list[str],
-                   notebooks: list[str]) -> dict[str, dict[str, str]]:
+def class_mistakes(
+    course: Course, assignment: str, students: list[str], notebooks: list[str]
+) -> dict[str, dict[str, str]]:
     """Student -> {test cell: mistake name}, read from each student's autograded notebooks.
 
     Args:

@@ -58,7 +58,8 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
 
     runtime_dir = Unicode(
-        "", help="Private folder for connection files, IPC sockets and the launcher's report (default: a new temp folder)."
+        "",
+        help="Private folder for connection files, IPC sockets and the launcher's report (default: a new temp folder).",
     ).tag(config=True)
 
     report_file = Unicode(
@@ -96,8 +97,9 @@ class SandboxedExecute(Execute):
     def create_kernel_manager(self):
         runtime = Path(self.runtime_dir or _private_folder())
         runtime.mkdir(parents=True, exist_ok=True)
-        self.km, self._status_file = kernel_manager(runtime, list(self.launcher_arguments), AsyncKernelManager,
-                                                    config=self.config)
+        self.km, self._status_file = kernel_manager(
+            runtime, list(self.launcher_arguments), AsyncKernelManager, config=self.config
+        )
         self.kernel_name = KERNEL_NAME
         return self.km
 
@@ -131,7 +133,9 @@ class SandboxedExecute(Execute):
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, self.resources
         if self._stopped_reason is not None:
-            cell.outputs = [_error_output("CellNotRun", f"not run: the kernel had stopped earlier ({self._stopped_reason})")]
+            cell.outputs = [
+                _error_output("CellNotRun", f"not run: the kernel had stopped earlier ({self._stopped_reason})")
+            ]
             return cell, self.resources
         try:
             self._guard(cell)
@@ -142,7 +146,9 @@ class SandboxedExecute(Execute):
                     self._stop_hung_kernel(cell, index)
         except DeadKernelError:
             self._stopped_reason = self._stop_reason_from_launcher()
-            cell.outputs.append(_error_output("KernelStopped", f"the kernel stopped in this cell: {self._stopped_reason}"))
+            cell.outputs.append(
+                _error_output("KernelStopped", f"the kernel stopped in this cell: {self._stopped_reason}")
+            )
             self._report["events"].append(f"cell {index}: kernel stopped: {self._stopped_reason}")
         except TimeoutError:
             self._stop_hung_kernel(cell, index)
@@ -170,8 +176,9 @@ class SandboxedExecute(Execute):
 
     async def _async_run_hidden(self, code: str, expressions: dict, timeout: float) -> dict:
         """Run code the notebook does not show, and return the execute reply's content."""
-        msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions,
-                                 allow_stdin=False)
+        msg_id = self.kc.execute(
+            code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
+        )
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -211,7 +218,9 @@ class SandboxedExecute(Execute):
 
 
 def _timed_out(cell: NotebookNode) -> bool:
-    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+    return any(
+        o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])
+    )
 
 
 def _error_output(name: str, message: str) -> NotebookNode:

@@ -83,11 +83,19 @@ def export_rows(course: Course, assignment: str) -> list[GradeRow]:
                 for grade in notebook.grades:
                     exercise = exercise_of(grade.name, answers)
                     by_exercise[exercise] = by_exercise.get(exercise, 0.0) + grade.score
-            rows.append(GradeRow(
-                student_id=student, assignment=assignment, status=entry.status, reason=entry.reason,
-                score=submission.score if submission else 0.0, max_score=definition.max_score,
-                by_exercise=by_exercise, seconds=entry.seconds, notes=entry.notes,
-            ))
+            rows.append(
+                GradeRow(
+                    student_id=student,
+                    assignment=assignment,
+                    status=entry.status,
+                    reason=entry.reason,
+                    score=submission.score if submission else 0.0,
+                    max_score=definition.max_score,
+                    by_exercise=by_exercise,
+                    seconds=entry.seconds,
+                    notes=entry.notes,
+                )
+            )
     return rows
 
 

@@ -26,8 +26,9 @@ def check_before_grading(launcher_arguments: list[str]) -> None:
     try:
         preflight.check_once(launcher_arguments)
     except preflight.SandboxCheckFailed as failure:
-        message = failure.stop_message("before any submission was graded",
-                                       "Nothing was written to the gradebook or the grading report.")
+        message = failure.stop_message(
+            "before any submission was graded", "Nothing was written to the gradebook or the grading report."
+        )
         raise GradingStopped(message) from None
 
 
@@ -44,8 +45,10 @@ def check_result(result: JobResult, launcher_arguments: list[str], recorded: int
         return
     failure = preflight.problem(launcher_arguments)
     if failure is not None:
-        raise GradingStopped(failure.stop_message(
-            f"at {result.student}, whose kernel could not start",
-            f"The {recorded} submissions graded before were recorded; {result.student} and the {waiting} "
-            "not yet graded were not. Run the same command again once it is fixed."))
-
+        raise GradingStopped(
+            failure.stop_message(
+                f"at {result.student}, whose kernel could not start",
+                f"The {recorded} submissions graded before were recorded; {result.student} and the {waiting} "
+                "not yet graded were not. Run the same command again once it is fixed.",
+            )
+        )

@@ -26,15 +26,21 @@ JOIN base_cell bc ON x.cell_id = bc.id
 GRADE_ROWS = _PER_CELL_ROWS.format(
     table="grade", columns="'grade', x.auto_score, x.manual_score, x.extra_credit, x.needs_manual_grade"
 )
-COMMENT_ROWS = _PER_CELL_ROWS.format(
-    table="comment", columns="'comment', x.auto_comment, x.manual_comment, NULL, NULL"
-)
+COMMENT_ROWS = _PER_CELL_ROWS.format(table="comment", columns="'comment', x.auto_comment, x.manual_comment, NULL, NULL")
 SUBMISSION_ROWS = """
 SELECT sa.student_id, a.name, '', '', 'submission', sa.timestamp, sa.extension, NULL, NULL
 FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id
 """
-DEFINITION_TABLES = ("assignment", "notebook", "base_cell", "grade_cells", "solution_cells", "source_cell",
-                     "task_cells", "course")
+DEFINITION_TABLES = (
+    "assignment",
+    "notebook",
+    "base_cell",
+    "grade_cells",
+    "solution_cells",
+    "source_cell",
+    "task_cells",
+    "course",
+)
 
 
 def snapshot(db_path: Path) -> dict:
@@ -80,6 +86,8 @@ def check(db_path: Path, before: dict, regraded: set[tuple[str, str]]) -> list[s
         if (key[0], key[1]) in regraded:
             continue
         if before["rows"].get(key) != after["rows"].get(key):
-            problems.append(f"{key[4]} of {key[0]}/{key[1]}/{key[2]}/{key[3]} changed: "
-                            f"{before['rows'].get(key)} -> {after['rows'].get(key)}")
+            problems.append(
+                f"{key[4]} of {key[0]}/{key[1]}/{key[2]}/{key[3]} changed: "
+                f"{before['rows'].get(key)} -> {after['rows'].get(key)}"
+            )
     return problems

@@ -44,8 +44,13 @@ def grade_job(job: GradingJob) -> JobResult:
         log = _tail(root / "runner.log")
         result_path = root / "result.json"
         if failure or not result_path.exists():
-            return JobResult(job.student, False, failure or "the grading process wrote no result",
-                             log=log, seconds=time.monotonic() - started)
+            return JobResult(
+                job.student,
+                False,
+                failure or "the grading process wrote no result",
+                log=log,
+                seconds=time.monotonic() - started,
+            )
         result = JobResult(**json.loads(result_path.read_text()))
         autograded = root / "autograder" / "autograded" / job.student / job.assignment
         result.files = _read_tree(autograded) if result.graded else {}
@@ -82,8 +87,11 @@ def _run_runner(root: Path, timeout: int) -> str | None:
         try:
             completed = subprocess.run(
                 [sys.executable, "-m", "resnet_course.grader.job_runner", str(root)],
-                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                timeout=timeout, env=_runner_environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                env=_runner_environment(),
             )
         except subprocess.TimeoutExpired:
             return f"grading took longer than {timeout} s and was abandoned"

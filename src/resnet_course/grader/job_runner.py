@@ -41,8 +41,13 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.CourseDirectory.assignment_id = job["assignment"]
     config.CourseDirectory.student_id = job["student"]
     config.Autograde.autograde_preprocessors = [
-        SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-        AssignLatePenalties, CheckCellMetadata,
+        SandboxedExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
     ]
     config.SandboxedExecute.timeout = job["timeout"]
     config.SandboxedExecute.launcher_arguments = job["launcher_arguments"]
@@ -66,8 +71,14 @@ def run(root: Path) -> JobResult:
     notes = _sandbox_notes(sandbox_report)
     if not outcome["success"]:
         reason = _failure_reason(outcome.get("error", ""), log) + _kernel_stderr(root / "runtime")
-        return JobResult(job["student"], False, reason, notes=notes, log=log[-LOG_TAIL:],
-                         kernel_start_failed=sandbox_report.get("kernel_start_failed"))
+        return JobResult(
+            job["student"],
+            False,
+            reason,
+            notes=notes,
+            log=log[-LOG_TAIL:],
+            kernel_start_failed=sandbox_report.get("kernel_start_failed"),
+        )
     result = _collect_grades(config, job["assignment"], job["student"])
     result.notes = notes
     result.log = log[-LOG_TAIL:]
@@ -77,20 +88,28 @@ def run(root: Path) -> JobResult:
 def _collect_grades(config: Config, assignment: str, student: str) -> JobResult:
     with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gradebook:
         submission = gradebook.find_submission(assignment, student)
-        result = JobResult(student, True, None,
-                           timestamp=submission.timestamp.isoformat() if submission.timestamp else None)
+        result = JobResult(
+            student, True, None, timestamp=submission.timestamp.isoformat() if submission.timestamp else None
+        )
         for notebook in submission.notebooks:
             result.notebooks[notebook.name] = {
-                "late_submission_penalty": notebook.late_submission_penalty, "flagged": notebook.flagged,
+                "late_submission_penalty": notebook.late_submission_penalty,
+                "flagged": notebook.flagged,
             }
             for grade in notebook.grades:
-                result.grades.append({
-                    "notebook": notebook.name, "cell": grade.name, "auto_score": grade.auto_score,
-                    "max_score": grade.max_score, "needs_manual_grade": grade.needs_manual_grade,
-                })
+                result.grades.append(
+                    {
+                        "notebook": notebook.name,
+                        "cell": grade.name,
+                        "auto_score": grade.auto_score,
+                        "max_score": grade.max_score,
+                        "needs_manual_grade": grade.needs_manual_grade,
+                    }
+                )
             for comment in notebook.comments:
-                result.comments.append({"notebook": notebook.name, "cell": comment.name,
-                                        "auto_comment": comment.auto_comment})
+                result.comments.append(
+                    {"notebook": notebook.name, "cell": comment.name, "auto_comment": comment.auto_comment}
+                )
     return result
 
 
@@ -119,7 +138,7 @@ def _failure_reason(error: str, log: str) -> str:
     last = lines[-1] if lines else "unknown error"
     for line in log.splitlines():
         if line.startswith("[ERROR]"):
-            return f"nbgrader could not grade it: {line[len('[ERROR] '):]} ({last})"
+            return f"nbgrader could not grade it: {line[len('[ERROR] ') :]} ({last})"
     return f"nbgrader could not grade it: {last}"
 
 

@@ -85,16 +85,20 @@ def _restore_module(name, module, namespace, codes, found):
                 found.append(f"{name}.{key} was rebound and could not be restored")
     for key, (code, defaults, kwdefaults) in codes.items():
         function = namespace[key]
-        if function.__code__ is not code or function.__defaults__ is not defaults or (
-            function.__kwdefaults__ is not kwdefaults
+        if (
+            function.__code__ is not code
+            or function.__defaults__ is not defaults
+            or (function.__kwdefaults__ is not kwdefaults)
         ):
             function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
             found.append(f"the code of {name}.{key} was replaced")
 
 
 def _class_functions(classes):
-    return {cls: {k: v for k, v in vars(cls).items() if callable(v) or isinstance(v, (staticmethod, classmethod))}
-            for cls in classes}
+    return {
+        cls: {k: v for k, v in vars(cls).items() if callable(v) or isinstance(v, (staticmethod, classmethod))}
+        for cls in classes
+    }
 
 
 def _instance_overrides(obj):

@@ -53,8 +53,7 @@ def _write(header: list[str], lines: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def canvas_csv(rows: list[GradeRow], roster: dict[str, RosterEntry], item: str,
-               canvas_assignment_id: str = "") -> str:
+def canvas_csv(rows: list[GradeRow], roster: dict[str, RosterEntry], item: str, canvas_assignment_id: str = "") -> str:
     """Canvas's gradebook-import CSV of ``rows``.
 
     Args:
@@ -68,8 +67,18 @@ def canvas_csv(rows: list[GradeRow], roster: dict[str, RosterEntry], item: str,
     column = f"{item} ({canvas_assignment_id})" if canvas_assignment_id else item
     max_score = rows[0].max_score if rows else 0.0
     lines = [["Points Possible", "", "", "", "", f"{round(max_score, 2):g}", ""]]
-    lines += [[entry.name or entry.student_id, entry.canvas_id, entry.sis_id, entry.sis_login_id, entry.section,
-               _points(row), _comment(row)] for row, entry in zip(rows, entries)]
+    lines += [
+        [
+            entry.name or entry.student_id,
+            entry.canvas_id,
+            entry.sis_id,
+            entry.sis_login_id,
+            entry.section,
+            _points(row),
+            _comment(row),
+        ]
+        for row, entry in zip(rows, entries)
+    ]
     return _write(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column, "Notes"], lines)
 
 
@@ -87,8 +96,9 @@ def moodle_csv(rows: list[GradeRow], roster: dict[str, RosterEntry], item: str) 
     return _write(["ID number", "Email address", item, f"{item} feedback"], lines)
 
 
-def lms_csv(fmt: str, rows: list[GradeRow], roster: dict[str, RosterEntry], item: str,
-            canvas_assignment_id: str = "") -> str:
+def lms_csv(
+    fmt: str, rows: list[GradeRow], roster: dict[str, RosterEntry], item: str, canvas_assignment_id: str = ""
+) -> str:
     """The export in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt == "canvas":
         return canvas_csv(rows, roster, item, canvas_assignment_id)

@@ -37,5 +37,7 @@ def _run(converter_class: type[BaseConverter], course: Course, assignment: str) 
     converter.force = True
     outcome = capture_log(converter)
     if not outcome["success"]:
-        raise RuntimeError(f"nbgrader {converter_class.__name__} of {assignment} failed:\n"
-                           f"{outcome.get('log', '')}{outcome.get('error', '')}")
+        raise RuntimeError(
+            f"nbgrader {converter_class.__name__} of {assignment} failed:\n"
+            f"{outcome.get('log', '')}{outcome.get('error', '')}"
+        )

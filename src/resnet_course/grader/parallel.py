@@ -27,8 +27,9 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def run_jobs(jobs: Iterable[GradingJob], workers: int | None = None,
-             scheduler: str | None = None) -> Iterator[tuple[GradingJob, JobResult]]:
+def run_jobs(
+    jobs: Iterable[GradingJob], workers: int | None = None, scheduler: str | None = None
+) -> Iterator[tuple[GradingJob, JobResult]]:
     """Grade ``jobs``, yielding (job, result) as each finishes.
 
     Args:
@@ -76,9 +77,11 @@ def _check_workers(client, launcher_arguments: list[str]) -> None:
     broken = {worker: text for worker, text in problems.items() if text}
     if broken:
         worker, text = sorted(broken.items())[0]
-        raise GradingStopped(f"grading stopped before any submission was graded: the sandbox does not work on "
-                             f"{len(broken)} of {len(problems)} Dask workers (e.g. {worker}).\n{text}\n"
-                             "Nothing was written to the gradebook or the grading report.")
+        raise GradingStopped(
+            f"grading stopped before any submission was graded: the sandbox does not work on "
+            f"{len(broken)} of {len(problems)} Dask workers (e.g. {worker}).\n{text}\n"
+            "Nothing was written to the gradebook or the grading report."
+        )
 
 
 def _sandbox_problem(launcher_arguments: list[str]) -> str | None:

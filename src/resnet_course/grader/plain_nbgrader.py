@@ -44,7 +44,8 @@ class SandboxCheckedExecute(Execute):
                 student = self._forget_attempt()
                 message = failure.stop_message(
                     f"at {student}, whose kernel could not start",
-                    f"{student} was not recorded. Run the same command again once it is fixed.")
+                    f"{student} was not recorded. Run the same command again once it is fixed.",
+                )
                 raise SystemExit(f"[resnet-course] {message}") from None
             raise
 
@@ -61,4 +62,3 @@ class SandboxCheckedExecute(Execute):
             if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
                 gradebook.remove_submission(info["assignment"], info["student"])
         return info["student"]
-

@@ -52,8 +52,15 @@ def source_files(course: Course, assignment: str) -> dict[str, bytes]:
     return files
 
 
-def prepare_submission(course: Course, assignment: str, student: str, notebook_names: list[str],
-                       template: bytes, sources: dict[str, bytes], settings: GradingSettings) -> PreparedSubmission:
+def prepare_submission(
+    course: Course,
+    assignment: str,
+    student: str,
+    notebook_names: list[str],
+    template: bytes,
+    sources: dict[str, bytes],
+    settings: GradingSettings,
+) -> PreparedSubmission:
     """Read, check and repair one submission (see ``submissions.py`` and ``reconcile.py``)."""
     folder = course.folder("submitted", student, assignment)
     if not folder.is_dir():
@@ -82,8 +89,13 @@ def prepare_submission(course: Course, assignment: str, student: str, notebook_n
     if readable == 0:
         return PreparedSubmission(student, None, "; ".join(notes) or "no notebook to grade", notes)
     job = GradingJob(
-        assignment=assignment, student=student, course_id=course.course_id, template=template,
-        source_files=sources, files=submission.files, settings=settings,
+        assignment=assignment,
+        student=student,
+        course_id=course.course_id,
+        template=template,
+        source_files=sources,
+        files=submission.files,
+        settings=settings,
     )
     return PreparedSubmission(student, job, None, notes)
 
@@ -97,4 +109,3 @@ def released_notebook(course: Course, assignment: str, filename: str) -> nbforma
             f"run `nbgrader generate_assignment {assignment}` first"
         )
     return nbformat.read(path, as_version=4)
-

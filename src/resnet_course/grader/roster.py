@@ -52,8 +52,10 @@ def load(path: Path) -> dict[str, RosterEntry]:
     """
     path = Path(path)
     if not path.is_file():
-        raise RosterError(f"no roster at {path}: write a CSV with a header line starting "
-                          f"'student_id,name,email' (README, 'For instructors'), or pass --roster FILE")
+        raise RosterError(
+            f"no roster at {path}: write a CSV with a header line starting "
+            f"'student_id,name,email' (README, 'For instructors'), or pass --roster FILE"
+        )
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if "student_id" not in (reader.fieldnames or []):
@@ -83,8 +85,10 @@ def lookup(roster: dict[str, RosterEntry], students: list[str], needed: tuple[st
     """
     missing = [student for student in students if student not in roster]
     if missing:
-        raise RosterError(f"{len(missing)} graded student(s) missing from the roster: {', '.join(map(repr, missing))}; "
-                          "add a line for each (columns: student_id,name,email,sis_id,...)")
+        raise RosterError(
+            f"{len(missing)} graded student(s) missing from the roster: {', '.join(map(repr, missing))}; "
+            "add a line for each (columns: student_id,name,email,sis_id,...)"
+        )
     entries = [roster[student] for student in students]
     for columns in needed:
         lacking = [e.student_id for e in entries if not any(getattr(e, c) for c in columns.split("|"))]

@@ -37,8 +37,9 @@ class Submission:
     notes: list[str]
 
 
-def read_submission(folder: Path, student: str, max_file_bytes: int = MAX_FILE_BYTES,
-                    max_total_bytes: int = MAX_TOTAL_BYTES) -> Submission:
+def read_submission(
+    folder: Path, student: str, max_file_bytes: int = MAX_FILE_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES
+) -> Submission:
     """Collect the regular files of a submitted folder.
 
     Args:
@@ -95,7 +96,8 @@ def locate_notebook(submission: Submission, name: str, grade_ids: set[str]) -> s
     if name in submission.files:
         return name
     candidates = [
-        path for path in submission.files
+        path
+        for path in submission.files
         if path.endswith(".ipynb") and "/" not in path and _mentions_any(submission.files[path], grade_ids)
     ]
     if len(candidates) == 1:

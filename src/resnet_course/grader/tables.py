@@ -14,10 +14,17 @@ def format_table(rows: list[GradeRow]) -> str:
     """A plain-text table of the rows: status, score, points per exercise, seconds and reason."""
     exercises = list(rows[0].by_exercise) if rows else []
     header = ["student", "status", "score", *exercises, "seconds", "reason"]
-    lines = [[row.student_id, row.status, f"{row.score:g}/{row.max_score:g}",
-              *(f"{row.by_exercise.get(e, 0.0):g}" for e in exercises), f"{row.seconds:.0f}",
-              _shortened(row.reason)]
-             for row in rows]
+    lines = [
+        [
+            row.student_id,
+            row.status,
+            f"{row.score:g}/{row.max_score:g}",
+            *(f"{row.by_exercise.get(e, 0.0):g}" for e in exercises),
+            f"{row.seconds:.0f}",
+            _shortened(row.reason),
+        ]
+        for row in rows
+    ]
     widths = [max(len(cell) for cell in column) for column in zip(header, *lines)]
 
     def render(cells: list[str]) -> str:
@@ -29,7 +36,7 @@ def format_table(rows: list[GradeRow]) -> str:
 def _shortened(reason: str) -> str:
     """The reason on one line, cut to the table's width."""
     text = " ".join(reason.split())
-    return text if len(text) <= REASON_WIDTH else text[:REASON_WIDTH - 1] + "…"
+    return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
 
 
 def plot_distribution(rows: list[GradeRow], path: Path) -> Path:

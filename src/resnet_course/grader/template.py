@@ -65,8 +65,12 @@ def _query(template: bytes, sql: str, parameters: tuple) -> list[tuple]:
 
 def has_assignment(template: bytes, assignment: str) -> list[str]:
     """The notebook names of ``assignment`` in a template (empty when it is not there)."""
-    rows = _query(template, "SELECT notebook.name FROM notebook JOIN assignment ON notebook.assignment_id = "
-                            "assignment.id WHERE assignment.name = ? ORDER BY notebook.name", (assignment,))
+    rows = _query(
+        template,
+        "SELECT notebook.name FROM notebook JOIN assignment ON notebook.assignment_id = "
+        "assignment.id WHERE assignment.name = ? ORDER BY notebook.name",
+        (assignment,),
+    )
     return [name for (name,) in rows]
 
 

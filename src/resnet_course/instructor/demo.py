@@ -77,12 +77,14 @@ def grade_with_progress(course: Course, students: list[str]) -> dict[str, Studen
     from tqdm import tqdm
 
     with tqdm(total=len(students), unit="submission", file=sys.stdout, dynamic_ncols=True) as bar:
+
         def advance(entry: StudentReport) -> None:
             bar.set_postfix_str(f"{entry.student}: {entry.status}")
             bar.update()
 
-        return autograde(course, ASSIGNMENT, settings_for(course, SandboxLimits.from_env()), students,
-                         on_report=advance)
+        return autograde(
+            course, ASSIGNMENT, settings_for(course, SandboxLimits.from_env()), students, on_report=advance
+        )
 
 
 def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
@@ -100,8 +102,11 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
     for student in students:
         print(f"  {student.student_id:<22} {student.description}")
 
-    step(3, f"Autograding, {default_workers()} sandboxed submissions at a time "
-            "(each runs its notebook and the hidden tests)")
+    step(
+        3,
+        f"Autograding, {default_workers()} sandboxed submissions at a time "
+        "(each runs its notebook and the hidden tests)",
+    )
     reports = grade_with_progress(course, [student.student_id for student in students])
 
     step(4, "Generating feedback (hidden test code stripped)")

@@ -171,7 +171,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--port", type=int, default=None, help="port to serve on (default: 8888 or the next free one)")
     parser.add_argument("--ip", default=DEFAULT_IP, help=f"address to listen on (default {DEFAULT_IP})")
     parser.add_argument(
-        "--root", type=Path, default=None,
+        "--root",
+        type=Path,
+        default=None,
         help="folder the lab opens in (default: assignments/ for a student, . for an instructor)",
     )
     return parser.parse_known_args(argv)

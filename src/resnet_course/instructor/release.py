@@ -43,7 +43,11 @@ def generate(assignment: str, release_dir: Path = RELEASE_DIR) -> Path:
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PATH=path)
     command = [
-        *nbgrader_command(), "generate_assignment", assignment, "--force", "--log-level=WARN",
+        *nbgrader_command(),
+        "generate_assignment",
+        assignment,
+        "--force",
+        "--log-level=WARN",
         f"--CourseDirectory.release_directory={release_dir}",
     ]
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)

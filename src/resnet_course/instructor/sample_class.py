@@ -52,34 +52,46 @@ FINAL_RELU = '    X = layers.Add()([X, X_shortcut])\n    X = layers.Activation("
 SAMPLE_CLASS = (
     SampleStudent("reference", "the reference solution"),
     SampleStudent(
-        "partly_correct", "both blocks right, ResNet50 not attempted",
+        "partly_correct",
+        "both blocks right, ResNet50 not attempted",
         solved=("identity_block", "convolutional_block"),
     ),
     SampleStudent(
-        "no_final_relu", "identity block: no ReLU after the addition",
+        "no_final_relu",
+        "identity block: no ReLU after the addition",
         edits={"identity_block": ((FINAL_RELU, "    X = layers.Add()([X, X_shortcut])\n"),)},
     ),
     SampleStudent(
-        "bn_always_training", "both blocks: BatchNorm hard-coded to training=True",
+        "bn_always_training",
+        "both blocks: BatchNorm hard-coded to training=True",
         edits={name: (("training=training", "training=True"),) for name in ("identity_block", "convolutional_block")},
     ),
     SampleStudent(
-        "stride_on_second_conv", "convolutional block: stride on the f x f convolution",
-        edits={"convolutional_block": (
-            ('X = layers.Conv2D(F1, kernel_size=1, strides=s,', 'X = layers.Conv2D(F1, kernel_size=1, strides=1,'),
-            ('X = layers.Conv2D(F2, kernel_size=f, strides=1,', 'X = layers.Conv2D(F2, kernel_size=f, strides=s,'),
-        )},
+        "stride_on_second_conv",
+        "convolutional block: stride on the f x f convolution",
+        edits={
+            "convolutional_block": (
+                ("X = layers.Conv2D(F1, kernel_size=1, strides=s,", "X = layers.Conv2D(F1, kernel_size=1, strides=1,"),
+                ("X = layers.Conv2D(F2, kernel_size=f, strides=1,", "X = layers.Conv2D(F2, kernel_size=f, strides=s,"),
+            )
+        },
     ),
     SampleStudent(
-        "keras_applications", "ResNet50 taken from keras.applications",
-        edits={"ResNet50": ((
-            "    # Stage 1: the stem.\n",
-            "    return keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)\n"
-            "    # Stage 1: the stem.\n",
-        ),)},
+        "keras_applications",
+        "ResNet50 taken from keras.applications",
+        edits={
+            "ResNet50": (
+                (
+                    "    # Stage 1: the stem.\n",
+                    "    return keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)\n"
+                    "    # Stage 1: the stem.\n",
+                ),
+            )
+        },
     ),
     SampleStudent(
-        "short_stage_4", "ResNet50: four identity blocks in stage 4 instead of five",
+        "short_stage_4",
+        "ResNet50: four identity blocks in stage 4 instead of five",
         edits={"ResNet50": (("([256, 256, 1024], 2, 5)", "([256, 256, 1024], 2, 4)"),)},
     ),
     SampleStudent("untouched", "submitted the released notebook unchanged", solved=()),

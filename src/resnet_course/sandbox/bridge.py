@@ -159,8 +159,9 @@ class KernelBridge:
                 f"\n[output truncated by the grading sandbox: the notebook printed more than "
                 f"{self.output_budget // 1024} KiB]\n"
             )
-            self.session.send(self.pairs["iopub"][0], "stream", {"name": stream, "text": notice},
-                              parent=parent, ident=[b"stream"])
+            self.session.send(
+                self.pairs["iopub"][0], "stream", {"name": stream, "text": notice}, parent=parent, ident=[b"stream"]
+            )
         return None
 
     def _truncated_error(self, frames: list[bytes], index: int) -> list[bytes] | None:

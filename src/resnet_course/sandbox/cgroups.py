@@ -196,7 +196,7 @@ def remove_stale_groups(parents: list[Path]) -> None:
         except OSError:
             continue
     for directory in candidates:
-        owner = directory.name[len(GROUP_PREFIX):].split("-", 1)[0]
+        owner = directory.name[len(GROUP_PREFIX) :].split("-", 1)[0]
         if owner.isdigit() and not Path(f"/proc/{owner}").exists():
             try:
                 directory.rmdir()

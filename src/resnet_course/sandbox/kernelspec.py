@@ -29,8 +29,14 @@ def kernel_spec(python: str | None = None, extra_arguments: list[str] | None = N
         python: Interpreter that runs the launcher and the kernel (default: this one).
         extra_arguments: Launcher options, e.g. limits (``--memory-bytes N``).
     """
-    argv = [python or sys.executable, "-m", "resnet_course.sandbox.launcher", *(extra_arguments or []),
-            "-f", "{connection_file}"]
+    argv = [
+        python or sys.executable,
+        "-m",
+        "resnet_course.sandbox.launcher",
+        *(extra_arguments or []),
+        "-f",
+        "{connection_file}",
+    ]
     return {
         "argv": argv,
         "display_name": DISPLAY_NAME,
@@ -69,8 +75,9 @@ def ensure_installed() -> None:
         install()
 
 
-def kernel_manager(runtime: Path, launcher_arguments: list[str], manager_class: type = KernelManager,
-                   **options) -> tuple[KernelManager, Path]:
+def kernel_manager(
+    runtime: Path, launcher_arguments: list[str], manager_class: type = KernelManager, **options
+) -> tuple[KernelManager, Path]:
     """A manager that starts the sandboxed kernel with these launcher options, over IPC sockets in ``runtime``.
 
     Args:

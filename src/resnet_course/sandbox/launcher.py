@@ -125,32 +125,52 @@ def run(argv: list[str]) -> int:
             os.chown(ipc_dir, user.uid, user.gid)
             os.chown(ipc_dir / "connection.json", user.uid, user.gid)
         layout = SandboxLayout(
-            workdir=str(workdir), workdir_copy=workdir_copy, ipc_dir=ipc_dir, etc_dir=etc_dir,
+            workdir=str(workdir),
+            workdir_copy=workdir_copy,
+            ipc_dir=ipc_dir,
+            etc_dir=etc_dir,
             read_only=default_read_only([Path(p) for p in args.read_only]),
-            scratch_bytes=limits.scratch_bytes, environment=sandbox_environment(),
+            scratch_bytes=limits.scratch_bytes,
+            environment=sandbox_environment(),
         )
         # -I: nothing of the working folder is imported while the kernel starts;
         # once it runs, the folder goes on sys.path as in any notebook.
         kernel_command = [
-            sys.executable, "-I", "-m", "ipykernel_launcher", "-f", f"{IPC_MOUNT}/connection.json",
-            "--IPKernelApp.exec_lines=import sys; sys.path.insert(0, '')", *kernel_options,
+            sys.executable,
+            "-I",
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            f"{IPC_MOUNT}/connection.json",
+            "--IPKernelApp.exec_lines=import sys; sys.path.insert(0, '')",
+            *kernel_options,
         ]
         stderr_read, stderr_write = os.pipe()
-        sandbox = SandboxedProcess(copy_workdir_command(kernel_command, WORKDIR_COPY_MOUNT), layout, limits,
-                                   stdout=subprocess.DEVNULL, stderr=stderr_write, user=user)
+        sandbox = SandboxedProcess(
+            copy_workdir_command(kernel_command, WORKDIR_COPY_MOUNT),
+            layout,
+            limits,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_write,
+            user=user,
+        )
         sandbox.start()
         os.close(stderr_write)
-        bridge = KernelBridge(client_info, lambda channel: _kernel_address(ipc_dir, connection, channel),
-                              limits.output_bytes)
+        bridge = KernelBridge(
+            client_info, lambda channel: _kernel_address(ipc_dir, connection, channel), limits.output_bytes
+        )
         _install_signal_handlers(bridge, sandbox)
         stderr_tail = _relay_until_exit(bridge, sandbox, stderr_read)
         exit_status = sandbox.popen.returncode
         # A client that stops the kernel with SIGTERM (jupyter_client does, after a shutdown request) is no limit.
         reason = None if _stop_requested else sandbox.end_reason()
-        status = {"reason": reason, "exit_status": exit_status,
-                  "stderr_tail": stderr_tail.decode(errors="replace"),
-                  "dropped_output_messages": bridge.dropped_messages,
-                  "seconds": round(time.monotonic() - sandbox.started_at, 3)}
+        status = {
+            "reason": reason,
+            "exit_status": exit_status,
+            "stderr_tail": stderr_tail.decode(errors="replace"),
+            "dropped_output_messages": bridge.dropped_messages,
+            "seconds": round(time.monotonic() - sandbox.started_at, 3),
+        }
         if status["reason"]:
             print(f"[resnet-course sandbox] kernel stopped: {status['reason']}", file=sys.stderr, flush=True)
         return EXIT_LIMIT if status["reason"] else (exit_status or 0)

@@ -33,8 +33,14 @@ FORBIDDEN_TREES = [SOLUTIONS_DIR, AUTOGRADER_DIR, TESTS_DIR]
 FORBIDDEN_WHOLE = [Path.home()]
 
 ETC_FILES = [
-    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-    "/etc/fonts", "/etc/alternatives", "/etc/mime.types", "/etc/nsswitch.conf",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/alternatives",
+    "/etc/mime.types",
+    "/etc/nsswitch.conf",
 ]
 
 # Where the course helper looks for data first (resnet_course.data); set in the sandbox so
@@ -42,9 +48,21 @@ ETC_FILES = [
 DATA_DIR_VARIABLE = "RESNET_COURSE_DATA_DIR"
 # Variables a kernel legitimately reads (and any RESNET_COURSE_*); everything else is cleared.
 PASSED_ENVIRONMENT = [
-    "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-    "KERAS_BACKEND", "MPLBACKEND", "OMP_NUM_THREADS", "PYTHONHASHSEED", "PYTHONWARNINGS",
-    "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "KERAS_BACKEND",
+    "MPLBACKEND",
+    "OMP_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "PYTHONWARNINGS",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "CUDA_VISIBLE_DEVICES",
+    "NBGRADER_EXECUTION",
+    "NBGRADER_VALIDATING",
 ]
 
 

@@ -54,8 +54,10 @@ class SandboxCheckFailed(SandboxUnavailable):
             when: Where grading stopped, e.g. "before any submission was graded".
             recorded: What was and was not recorded.
         """
-        return (f"grading stopped {when}: the sandbox does not work on this machine.\n"
-                f"Cause: {self.cause}\nFix: {self.fix}\n{recorded}")
+        return (
+            f"grading stopped {when}: the sandbox does not work on this machine.\n"
+            f"Cause: {self.cause}\nFix: {self.fix}\n{recorded}"
+        )
 
 
 def check(launcher_arguments: list[str] | None = None, installed_kernel: bool = False) -> None:
@@ -69,22 +71,28 @@ def check(launcher_arguments: list[str] | None = None, installed_kernel: bool = 
     try:
         bwrap = bwrap_path()
     except SandboxUnavailable as error:
-        raise SandboxCheckFailed("bubblewrap is not installed.",
-                                 "run `make setup` as root, or `sudo apt-get install -y bubblewrap`.") from error
+        raise SandboxCheckFailed(
+            "bubblewrap is not installed.", "run `make setup` as root, or `sudo apt-get install -y bubblewrap`."
+        ) from error
     try:
         result = run_command([sys.executable, "-c", "print('sandbox ok')"], limits=SandboxLimits.from_env())
     except OSError as error:
-        raise SandboxCheckFailed(f"bubblewrap ({bwrap}) could not be started: {error}",
-                                 "re-install it: `sudo apt-get install --reinstall -y bubblewrap`.") from error
+        raise SandboxCheckFailed(
+            f"bubblewrap ({bwrap}) could not be started: {error}",
+            "re-install it: `sudo apt-get install --reinstall -y bubblewrap`.",
+        ) from error
     if result.exit_status != 0 or "sandbox ok" not in result.stdout:
         said = _last_line(result.stderr) or result.reason or f"exit status {result.exit_status}"
-        raise SandboxCheckFailed(f"bubblewrap ({bwrap}) cannot create the sandbox's namespaces: {said}",
-                                 namespace_fix())
+        raise SandboxCheckFailed(
+            f"bubblewrap ({bwrap}) cannot create the sandbox's namespaces: {said}", namespace_fix()
+        )
     said = _start_kernel(list(launcher_arguments or []), installed_kernel)
     if said is not None:
-        raise SandboxCheckFailed(f"a kernel started in the sandbox did not answer: {said}",
-                                 "run `python -m resnet_course.sandbox check --tensorflow` to see where it fails; "
-                                 "`make setup` re-installs the kernelspec.")
+        raise SandboxCheckFailed(
+            f"a kernel started in the sandbox did not answer: {said}",
+            "run `python -m resnet_course.sandbox check --tensorflow` to see where it fails; "
+            "`make setup` re-installs the kernelspec.",
+        )
 
 
 def check_once(launcher_arguments: list[str] | None = None, installed_kernel: bool = False) -> None:
@@ -107,19 +115,31 @@ def problem(launcher_arguments: list[str] | None = None) -> SandboxCheckFailed |
 def namespace_fix() -> str:
     """What lets bubblewrap create namespaces here, from the kernel's settings."""
     if os.geteuid() == 0:
-        return ("bubblewrap runs as root but may not create namespaces, which happens in a container: start it with "
-                "`--security-opt seccomp=unconfined --cap-add SYS_ADMIN` (Docker, Podman), or grade on a VM or host.")
-    settings = {name: _read(f"/proc/sys/{name}") for name in (
-        "kernel/unprivileged_userns_clone", "user/max_user_namespaces", "kernel/apparmor_restrict_unprivileged_userns")}
+        return (
+            "bubblewrap runs as root but may not create namespaces, which happens in a container: start it with "
+            "`--security-opt seccomp=unconfined --cap-add SYS_ADMIN` (Docker, Podman), or grade on a VM or host."
+        )
+    settings = {
+        name: _read(f"/proc/sys/{name}")
+        for name in (
+            "kernel/unprivileged_userns_clone",
+            "user/max_user_namespaces",
+            "kernel/apparmor_restrict_unprivileged_userns",
+        )
+    }
     if settings["kernel/unprivileged_userns_clone"] == "0":
         return "allow user namespaces: `sudo sysctl -w kernel.unprivileged_userns_clone=1`, or grade as root."
     if settings["user/max_user_namespaces"] == "0":
         return "allow user namespaces: `sudo sysctl -w user.max_user_namespaces=15000`, or grade as root."
     if settings["kernel/apparmor_restrict_unprivileged_userns"] == "1":
-        return ("AppArmor forbids user namespaces (Ubuntu 23.10+): add an AppArmor profile that lets /usr/bin/bwrap "
-                "use them, or `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or grade as root.")
-    return ("allow unprivileged user namespaces for bubblewrap (see `python -m resnet_course.sandbox --help`'s "
-            "package README), or grade as root.")
+        return (
+            "AppArmor forbids user namespaces (Ubuntu 23.10+): add an AppArmor profile that lets /usr/bin/bwrap "
+            "use them, or `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or grade as root."
+        )
+    return (
+        "allow unprivileged user namespaces for bubblewrap (see `python -m resnet_course.sandbox --help`'s "
+        "package README), or grade as root."
+    )
 
 
 def _start_kernel(launcher_arguments: list[str], installed_kernel: bool) -> str | None:
@@ -142,8 +162,9 @@ def _start_kernel(launcher_arguments: list[str], installed_kernel: bool) -> str 
             try:
                 manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=stderr)
             except NoSuchKernel:
-                return (f"the kernelspec {KERNEL_NAME} is not installed "
-                        "(`python -m resnet_course.sandbox install-kernel`)")
+                return (
+                    f"the kernelspec {KERNEL_NAME} is not installed (`python -m resnet_course.sandbox install-kernel`)"
+                )
         client = manager.client()
         client.start_channels()
         try:

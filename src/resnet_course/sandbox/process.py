@@ -112,8 +112,15 @@ class SandboxedProcess:
         user: The identity to run as (default: :meth:`SandboxUser.choose`).
     """
 
-    def __init__(self, command: list[str], layout: SandboxLayout, limits: SandboxLimits,
-                 stdout=None, stderr=None, user: SandboxUser | None = None):
+    def __init__(
+        self,
+        command: list[str],
+        layout: SandboxLayout,
+        limits: SandboxLimits,
+        stdout=None,
+        stderr=None,
+        user: SandboxUser | None = None,
+    ):
         self.command = command
         self.layout = layout
         self.limits = limits
@@ -136,8 +143,12 @@ class SandboxedProcess:
             argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
             argv += [
                 shutil.which("setpriv") or "/usr/bin/setpriv",
-                f"--reuid={self.user.uid}", f"--regid={self.user.gid}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                f"--reuid={self.user.uid}",
+                f"--regid={self.user.gid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
             ]
         else:
             argv += ["--"]
@@ -160,8 +171,13 @@ class SandboxedProcess:
 
         self.started_at = time.monotonic()
         self.popen = subprocess.Popen(
-            self.argv(), stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr,
-            preexec_fn=prepare_child, start_new_session=True, close_fds=True,
+            self.argv(),
+            stdin=subprocess.DEVNULL,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            preexec_fn=prepare_child,
+            start_new_session=True,
+            close_fds=True,
         )
         return self
 

@@ -32,8 +32,13 @@ class SandboxResult:
     reason: str | None
 
 
-def run_command(command: list[str], workdir: str = "/tmp/work", workdir_copy: Path | None = None,
-                limits: SandboxLimits | None = None, environment: dict[str, str] | None = None) -> SandboxResult:
+def run_command(
+    command: list[str],
+    workdir: str = "/tmp/work",
+    workdir_copy: Path | None = None,
+    limits: SandboxLimits | None = None,
+    environment: dict[str, str] | None = None,
+) -> SandboxResult:
     """Run ``command`` sandboxed, the working folder filled from ``workdir_copy``, and wait for it.
 
     Output is collected through files, so that a flood cannot fill the
@@ -52,8 +57,12 @@ def run_command(command: list[str], workdir: str = "/tmp/work", workdir_copy: Pa
             stage_workdir_copy(workdir_copy, staged, limits.scratch_bytes)
             command = copy_workdir_command(command, WORKDIR_COPY_MOUNT)
         layout = SandboxLayout(
-            workdir=workdir, workdir_copy=staged, etc_dir=etc_dir, read_only=default_read_only(),
-            scratch_bytes=limits.scratch_bytes, environment={**sandbox_environment(), **(environment or {})},
+            workdir=workdir,
+            workdir_copy=staged,
+            etc_dir=etc_dir,
+            read_only=default_read_only(),
+            scratch_bytes=limits.scratch_bytes,
+            environment={**sandbox_environment(), **(environment or {})},
         )
         with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:
             process = SandboxedProcess(command, layout, limits, stdout=out, stderr=err, user=user).start()
@@ -79,4 +88,3 @@ def check_tensorflow(limits: SandboxLimits | None = None) -> SandboxResult:
         "print('tensorflow', tf.__version__, float(tf.reduce_sum(tf.ones((64, 64)))))\n"
     )
     return run_command([sys.executable, "-c", code], limits=limits)
-

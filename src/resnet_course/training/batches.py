@@ -97,9 +97,7 @@ class TrainingBatches(keras.utils.PyDataset):
             compete with the model's.
     """
 
-    def __init__(
-        self, x, y, batch_size: int, seed: int, augmentation: Augmentation | None = None, workers: int = 1
-    ):
+    def __init__(self, x, y, batch_size: int, seed: int, augmentation: Augmentation | None = None, workers: int = 1):
         super().__init__(workers=workers, use_multiprocessing=False)
         self.x, self.y = np.asarray(x), np.asarray(y)
         self.batch_size = batch_size

@@ -57,9 +57,7 @@ class TrainingResult:
         return out
 
 
-def prepare_training(
-    model, X_train, Y_train, recipe: Recipe, jit_compile: bool | str | None = None
-) -> TrainingBatches:
+def prepare_training(model, X_train, Y_train, recipe: Recipe, jit_compile: bool | str | None = None) -> TrainingBatches:
     """Seed everything, compile ``model`` for ``recipe`` and return its batches.
 
     The first half of :func:`train`, for callers that run the epochs
@@ -221,9 +219,7 @@ def _validate(model, X_train, validation_data, recipe: Recipe, history: dict, ve
     if recipe.bn_refresh_images:
         # A training-set subset whose choice does not consume the training RNG.
         subset = np.random.default_rng([recipe.seed, 10_000 + len(history["loss"])]).permutation(len(X_train))
-        recompute_batchnorm_statistics(
-            model, X_train[subset[: recipe.bn_refresh_images]], batch_size=recipe.batch_size
-        )
+        recompute_batchnorm_statistics(model, X_train[subset[: recipe.bn_refresh_images]], batch_size=recipe.batch_size)
     metrics = evaluate(model, *validation_data, batch_size=max(recipe.batch_size, 128))
     history.setdefault("val_loss", []).append(metrics["loss"])
     history.setdefault("val_accuracy", []).append(metrics["accuracy"])

@@ -112,8 +112,7 @@ class Recipe:
         """Training steps in one epoch over ``num_images`` images."""
         if num_images < self.batch_size:
             raise ValueError(
-                f"{self.name}: batch_size {self.batch_size} is larger than the "
-                f"{num_images} training images"
+                f"{self.name}: batch_size {self.batch_size} is larger than the {num_images} training images"
             )
         return num_images // self.batch_size
 
@@ -149,14 +148,18 @@ COURSE_RECIPE = Recipe(
 #: with a one-epoch warm-up and no clipping or augmentation, which only pay
 #: off over longer training. Thresholds were measured with exactly this.
 QUICK_RECIPE = COURSE_RECIPE.replace(
-    name="quick", epochs=3, learning_rate=2e-3, warmup_epochs=1, clip_norm=None, augment=False,
-    bn_refresh_images=0
+    name="quick", epochs=3, learning_rate=2e-3, warmup_epochs=1, clip_norm=None, augment=False, bn_refresh_images=0
 )
 
 #: The original course recipe (Adam, batch 32, constant rate, no tricks), the
 #: baseline that benchmarks/bench_accuracy.py --recipe classic compares with.
 CLASSIC_RECIPE = Recipe(
-    name="classic", epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, schedule="constant",
+    name="classic",
+    epochs=10,
+    batch_size=32,
+    optimizer="adam",
+    learning_rate=1e-3,
+    schedule="constant",
     bn_refresh_images=0,
 )
 

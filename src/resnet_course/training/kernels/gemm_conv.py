@@ -70,7 +70,7 @@ def _im2col_same(inputs, size: int):
     pad = size // 2
     height, width = inputs.shape[1], inputs.shape[2]
     padded = ops.pad(inputs, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
-    shifted = [padded[:, i:i + height, j:j + width, :] for i in range(size) for j in range(size)]
+    shifted = [padded[:, i : i + height, j : j + width, :] for i in range(size) for j in range(size)]
     return ops.concatenate(shifted, axis=-1)
 
 
@@ -123,7 +123,6 @@ def use_gemm_convolutions(model) -> list:
         The layers newly patched.
     """
     return patch_calls(nested_layers(model, keras.layers.Conv2D), _gemm_call, _plain_conv2d)
-
 
 
 def gemm_convolutions(model, enabled: bool = True):

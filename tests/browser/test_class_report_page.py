@@ -15,7 +15,7 @@ from lab_server import REPO_ROOT
 from nbgrader.api import Gradebook
 
 from resnet_course.instructor.demo import demo_course
-from resnet_course.sample_class import ASSIGNMENT
+from resnet_course.instructor.sample_class import ASSIGNMENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,12 +27,15 @@ NOT_GRADED = "could not be graded"
 
 def shown_table(page, table_id: str) -> list[dict[str, str]]:
     """The rows of a table as the page shows them, keyed by its header cells."""
-    return page.evaluate("""(id) => {
+    return page.evaluate(
+        """(id) => {
         const table = document.getElementById(id);
         const head = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
         return [...table.querySelectorAll('tbody tr')].map(tr => Object.fromEntries(
             [...tr.querySelectorAll('td')].map((td, i) => [head[i], td.innerText.trim()])));
-    }""", table_id)
+    }""",
+        table_id,
+    )
 
 
 def gradebook_numbers(root):
