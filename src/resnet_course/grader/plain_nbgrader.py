@@ -41,7 +41,7 @@ class SandboxCheckedExecute(Execute):
             try:
                 preflight.check(installed_kernel=True)
             except preflight.SandboxCheckFailed as failure:
-                student = self._forget_attempt()
+                student = forget_attempt(self.resources)
                 message = failure.stop_message(
                     f"at {student}, whose kernel could not start",
                     f"{student} was not recorded. Run the same command again once it is fixed.",
@@ -51,14 +51,15 @@ class SandboxCheckedExecute(Execute):
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 
-    def _forget_attempt(self) -> str:
-        """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
-        info = self.resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            try:
-                submission = gradebook.find_submission(info["assignment"], info["student"])
-            except MissingEntry:
-                return info["student"]
-            if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
-                gradebook.remove_submission(info["assignment"], info["student"])
-        return info["student"]
+
+def forget_attempt(resources) -> str:
+    """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
+    info = resources["nbgrader"]
+    with Gradebook(info["db_url"]) as gradebook:
+        try:
+            submission = gradebook.find_submission(info["assignment"], info["student"])
+        except MissingEntry:
+            return info["student"]
+        if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
+            gradebook.remove_submission(info["assignment"], info["student"])
+    return info["student"]
