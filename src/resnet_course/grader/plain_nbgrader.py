@@ -21,6 +21,8 @@ from nbgrader.preprocessors import Execute
 
 from resnet_course.sandbox import preflight
 
+from .kernel_messages import MalformedMessagesTolerated
+
 
 def pre_convert_hook(**_submission) -> None:
     """Stop the run, before anything is written, unless the sandbox works (checked once per process)."""
@@ -31,7 +33,7 @@ def pre_convert_hook(**_submission) -> None:
         raise SystemExit(f"[resnet-course] {message}") from None
 
 
-class SandboxCheckedExecute(Execute):
+class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
     """nbgrader's Execute, stopping the run when a kernel cannot start because the sandbox broke."""
 
     async def async_start_new_kernel_client(self):
