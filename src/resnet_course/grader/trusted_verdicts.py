@@ -33,6 +33,8 @@ from .judging import JudgesError, challenge_for, judges_dir, load_judges
 
 PASSED_MARK = "Graded outside your notebook: passed."
 FAILED_MARK = "Graded outside your notebook: not passed."
+#: Starts the line that quotes the kernel's own error (untrusted text, after the verdict).
+KERNEL_ERROR_MARK = "The cell also raised"
 
 
 def _judges_folder(config, assignment: str) -> Path:
@@ -112,12 +114,13 @@ def _kernel_error(cell) -> str | None:
 
 
 def _verdict_outputs(verdict, kernel_error: str | None) -> list:
+    """The graded cell's new outputs: the verdict first; what the kernel raised, if anything, after it."""
     if verdict.passed and kernel_error is None:
         return [new_output("stream", name="stdout", text=f"{PASSED_MARK} {verdict.message}".strip() + "\n")]
     if verdict.passed:
-        text = f"{FAILED_MARK} The cell raised an error when it ran, and such a cell earns nothing: {kernel_error}"
-    elif kernel_error is not None:
-        text = f"{FAILED_MARK} {verdict.message} (The cell also raised {kernel_error})"
+        text = f"{FAILED_MARK} The cell raised an error when it ran, and such a cell earns nothing."
     else:
         text = f"{FAILED_MARK} {verdict.message}"
-    return [new_output("error", ename="NotPassed", evalue=text, traceback=[text])]
+    if kernel_error is not None:
+        text += f"\n{KERNEL_ERROR_MARK} {kernel_error}"
+    return [new_output("error", ename="NotPassed", evalue=text, traceback=text.splitlines())]

@@ -11,6 +11,9 @@ student's process could undo from inside:
   (streams, displays, results), further output is dropped and one notice
   per cell and stream is sent instead; error messages always pass (they
   decide grades), truncated when huge;
+* evidence: display outputs carrying evidence for the grader
+  (``resnet_course.evidence``) decide grades, so, like errors, they pass after
+  the output cap, within a budget of their own (``EVIDENCE_BYTES``);
 * message cap: a single frame larger than ``MAX_FRAME_BYTES`` is refused
   by ZMQ itself, so the grader's memory stays bounded.
 """
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 DELIMITER = b"<IDS|MSG>"
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 MAX_ERROR_BYTES = 256 * 1024
+#: All evidence one kernel may send (a ResNet50 configuration is about 60 KiB compressed).
+EVIDENCE_BYTES = 32 * 1024 * 1024
+EVIDENCE_MIME = b"application/vnd.resnet-course.evidence+json"
 OUTPUT_TYPES = {"stream", "display_data", "update_display_data", "execute_result"}
 # Routing id of the bridge's shell and stdin sockets: the kernel answers
 # stdin requests to the shell's sender, so both must carry the same id.
@@ -62,6 +68,7 @@ class KernelBridge:
         )
         self.output_budget = output_bytes
         self.output_sent = 0
+        self.evidence_sent = 0
         self.dropped_messages = 0
         self._noticed: set[tuple[str, str]] = set()
         self.pairs: dict[str, tuple[zmq.Socket, zmq.Socket]] = {}
@@ -146,6 +153,10 @@ class KernelBridge:
             return frames if size <= MAX_ERROR_BYTES else self._truncated_error(frames, index)
         if msg_type not in OUTPUT_TYPES and size <= 64 * 1024:
             return frames  # status, execute_input, clear_output, small comms
+        if msg_type == "display_data" and EVIDENCE_MIME in frames[index + 5][:4096]:
+            self.evidence_sent += size
+            if self.evidence_sent <= EVIDENCE_BYTES:
+                return frames
         self.output_sent += size
         if self.output_sent <= self.output_budget:
             return frames
