@@ -144,25 +144,48 @@ def _initializer(keras, spec: dict):
     return initializer
 
 
-#: Configurations already built in this kernel, per (function, input shape, classes): the
-#: graded cells ask for the same model several times, and building ResNet50 takes seconds.
+#: Configurations already built in this kernel, per (function, arguments): the graded cells
+#: ask for the same models several times, and building ResNet50 takes seconds.
 _BUILT: dict = {}
 
 
-def submit_model(key: str, ResNet50, quiet: bool = False) -> None:
-    """Hand over the model ``ResNet50`` builds for each of the grader's ``[input_shape, classes]`` pairs."""
-    sizes = challenge(key)
-    if sizes is None:
+def _built_once(function, arguments: tuple, build) -> dict:
+    key = (id(function), arguments)
+    if key not in _BUILT or _BUILT[key][0] is not function:
+        _BUILT[key] = (function, _model_json(build))
+    return _BUILT[key][1]
+
+
+def _block_model(keras, block, case: dict) -> dict:
+    """The student's block alone, as ResNet50 would call it at one stage (default training and initializer)."""
+    arguments = {"f": case["f"], "filters": list(case["filters"])}
+    if "s" in case:
+        arguments["s"] = case["s"]
+
+    def build():
+        inputs = keras.Input(tuple(case["input_shape"]))
+        return keras.Model(inputs, block(inputs, **arguments))
+
+    return _built_once(block, tuple(sorted((k, str(v)) for k, v in case.items())), build)
+
+
+def submit_resnet50(key: str, ResNet50, identity_block, convolutional_block, quiet: bool = False) -> None:
+    """Hand over the model ``ResNet50`` builds for each of the grader's sizes, and the two blocks alone
+    at each stage's sizes, so that ResNet50 is judged with the student's own blocks."""
+    asked = challenge(key)
+    if asked is None:
         if not quiet:
             print(NOT_GRADING)
         return
-    built = []
-    for shape, classes in sizes:
-        cache_key = (id(ResNet50), tuple(shape), classes)
-        if cache_key not in _BUILT or _BUILT[cache_key][0] is not ResNet50:
-            _BUILT[cache_key] = (ResNet50, _model_json(lambda: ResNet50(tuple(shape), classes)))
-        built.append(_BUILT[cache_key][1])
-    _send(key, {"models": built})
+    from .keras_setup import import_keras
+
+    keras = import_keras()
+    blocks = {"identity_block": identity_block, "convolutional_block": convolutional_block}
+    models, block_models = [], []
+    for (shape, classes), cases in zip(asked["sizes"], asked["blocks"]):
+        models.append(_built_once(ResNet50, (tuple(shape), classes), lambda: ResNet50(tuple(shape), classes)))
+        block_models.append([_block_model(keras, blocks[case["kind"]], case) for case in cases])
+    _send(key, {"models": models, "blocks": block_models})
 
 
 def submit_recompute(key: str, function) -> None:

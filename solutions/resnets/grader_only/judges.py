@@ -10,6 +10,8 @@ student code. Models arrive as JSON configuration and are rebuilt as data
 import hashlib
 import os
 
+import numpy as np
+
 from resnet_course.grader.judging import Rejected, Verdict
 
 PARAMETER_COUNTS = (23_600_006, 23_546_886, 53_120)  # total, trainable, non-trainable
@@ -19,7 +21,7 @@ TRAINING_SEED = 0
 OTHER_INPUTS = [((56, 48, 3), 10), ((64, 64, 3), 10), ((48, 60, 3), 4), ((40, 44, 3), 8)]
 PUBLIC_IDENTITY = {"f": 3, "filters": [2, 4, 3], "input_shape": [4, 6, 5, 3], "seed": 0}
 PUBLIC_CONVOLUTIONAL = {"f": 3, "filters": [2, 4, 6], "s": 2, "input_shape": [4, 6, 5, 3], "seed": 0}
-STANDARD = [[[64, 64, 3], 6]]
+STANDARD = [((64, 64, 3), 6)]
 
 
 def _block_case(rng, convolutional: bool) -> dict:
@@ -47,11 +49,11 @@ def challenge(rng):
         "convolutional_block": cases([PUBLIC_CONVOLUTIONAL]),
         "convolutional_block_shapes": cases([_block_case(rng, True) for _ in range(3)]),
         "convolutional_block_values": cases([_block_case(rng, True) for _ in range(2)]),
-        "resnet50": STANDARD,
-        "resnet50_counts": STANDARD,
-        "resnet50_stages": STANDARD,
-        "resnet50_other_input": [[list(shape), classes] for shape, classes in [rng.choice(OTHER_INPUTS)]],
-        "training": STANDARD,
+        "resnet50": _resnet50_request(STANDARD),
+        "resnet50_counts": _resnet50_request(STANDARD, with_blocks=False),
+        "resnet50_stages": _resnet50_request(STANDARD, with_blocks=False),
+        "resnet50_other_input": _resnet50_request([rng.choice(OTHER_INPUTS)]),
+        "training": _resnet50_request(STANDARD, with_blocks=False),
     }
 
 
@@ -146,46 +148,151 @@ def _verify_shapes(kind, payload, cases) -> Verdict:
 
 
 # -- ResNet50 ------------------------------------------------------------------------------
+# ResNet50 is judged with the student's own blocks: the reference here is the reference stem,
+# wiring and head around the blocks as the student wrote them, so a block's mistake costs the
+# block's points only. The training test asks for the whole solution to be right.
+
+STAGES = [([64, 64, 256], 1, 2), ([128, 128, 512], 2, 3), ([256, 256, 1024], 2, 5), ([512, 512, 2048], 2, 2)]
+STAGE_SHAPES_64 = [(15, 15, 256), (8, 8, 512), (4, 4, 1024), (2, 2, 2048)]
 
 
-def _resnet50(payload, sizes):
-    (entry,) = _models(payload, len(sizes), "models")
-    (shape, classes), = sizes
+def _stage_plan(shape):
+    """Each stage's (filters, stride, identity blocks, input shape), for one input size."""
+    height, width = ((d + 6 - 7) // 2 + 1 for d in shape[:2])
+    height, width = (height - 3) // 2 + 1, (width - 3) // 2 + 1
+    channels, plan = 64, []
+    for filters, stride, identities in STAGES:
+        plan.append((filters, stride, identities, (height, width, channels)))
+        height, width, channels = (height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]
+    return plan
+
+
+def _block_cases(shape):
+    cases = []
+    for filters, stride, _, (height, width, channels) in _stage_plan(shape):
+        cases.append({"kind": "convolutional_block", "f": 3, "filters": filters, "s": stride, "input_shape": [height, width, channels]})
+        out = [(height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]]
+        cases.append({"kind": "identity_block", "f": 3, "filters": filters, "input_shape": out})
+    return cases
+
+
+def _resnet50_request(sizes, with_blocks=True):
+    return {"sizes": [[list(shape), classes] for shape, classes in sizes], "blocks": [_block_cases(shape) if with_blocks else [] for shape, _ in sizes]}
+
+
+def _resnet50(payload, asked):
+    (entry,) = _models(payload, len(asked["sizes"]), "models")
+    (shape, classes), = asked["sizes"]
     return _load(entry), tuple(shape), classes
 
 
-def _behaviour(payload, sizes, scope="all") -> Verdict:
-    from resnet_course import checks
+def _composite(payload, asked):
+    """The reference ResNet50 around the student's own blocks, and the names of its checkpoints."""
+    from resnet_course.keras_setup import import_keras
 
-    model, shape, classes = _resnet50(payload, sizes)
-    checks.verify_resnet50_model(model, input_shape=shape, classes=classes, scope=scope)
-    return Verdict(True, f"ResNet50 computes the reference function on {shape} inputs with {classes} classes.")
+    keras = import_keras()
+    layers = keras.layers
+    (shape, classes), = asked["sizes"]
+    (block_entries,) = _models(payload, 1, "blocks")
+    if not isinstance(block_entries, list) or len(block_entries) != 2 * len(STAGES):
+        raise Rejected("the cell did not hand over the blocks the grader asked for; run it unchanged")
+    from resnet_course.grader.safe_models import UnsafeModel, load_model
+
+    try:
+        blocks = [load_model(entry["config"]) for entry in block_entries]
+    except (UnsafeModel, KeyError, TypeError) as problem:
+        raise Rejected(f"your blocks, built alone at ResNet50's sizes, could not be rebuilt: {problem}") from None
+    inputs = keras.Input(tuple(shape))
+    x = layers.ZeroPadding2D((3, 3))(inputs)
+    x = layers.Conv2D(64, kernel_size=7, strides=2)(x)
+    x = layers.BatchNormalization(axis=3)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(pool_size=3, strides=2)(x)
+    checkpoints = [("the stem (before stage 2)", x)]
+    for index, (_, _, identities, _) in enumerate(_stage_plan(shape)):
+        x = blocks[2 * index](x)
+        for _ in range(identities):
+            x = blocks[2 * index + 1](x)
+        checkpoints.append((f"the output of stage {index + 2}", x))
+    x = layers.AveragePooling2D(pool_size=2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(classes, activation="softmax")(x)
+    checkpoints.append(("the output probabilities", x))
+    return keras.Model(inputs, [t for _, t in checkpoints]), [name for name, _ in checkpoints]
 
 
-def judge_parameter_counts(payload, sizes) -> Verdict:
+def _behaviour(payload, asked) -> Verdict:
+    from resnet_course.grader import behaviour
+
+    model, shape, classes = _resnet50(payload, asked)
+    reference, names = _composite(payload, asked)
+    if tuple(model.output.shape[1:]) != (classes,):
+        raise Rejected(f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)")
+    x = behaviour.probe_input(shape)
+    for training in (False, True):
+        behaviour.set_shape_seeded_weights(model)
+        behaviour.set_shape_seeded_weights(reference)
+        expected = [np.asarray(value) for value in reference(x, training=training)]
+        divergence = behaviour.first_divergence(list(zip(names, expected)), behaviour.layer_outputs(model, x, training))
+        if divergence:
+            mode = "training mode (batch statistics)" if training else "inference mode (moving averages)"
+            raise Rejected(f"ResNet50 on {shape} inputs with {classes} classes, in {mode}, with your own blocks: {divergence}")
+    return Verdict(True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes.")
+
+
+def _stage_shapes_found(model, shape):
+    """The expected stage output shapes, in order, that are missing from the model's graph."""
+    found = [tuple(int(d) for d in layer.output.shape[1:]) for layer in model.layers if hasattr(layer, "output")]
+    missing, position = [], 0
+    for expected in _stage_output_shapes(shape):
+        try:
+            position = found.index(expected, position) + 1
+        except ValueError:
+            missing.append(expected)
+    return missing
+
+
+def _stage_output_shapes(shape):
+    shapes = []
+    for filters, stride, _, (height, width, _) in _stage_plan(shape):
+        shapes.append(((height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]))
+    return shapes
+
+
+def judge_stage_shapes(payload, asked) -> Verdict:
+    model, shape, _ = _resnet50(payload, asked)
+    missing = _stage_shapes_found(model, shape)
+    if missing:
+        raise Rejected(f"output shapes of stages 2 to 5: expected {_stage_output_shapes(shape)}, in order; missing {missing}")
+    return Verdict(True, f"every stage ends in the right shape: {_stage_output_shapes(shape)}.")
+
+
+def judge_parameter_counts(payload, asked) -> Verdict:
     from resnet_course.grading import parameter_counts
 
-    model, _, _ = _resnet50(payload, sizes)
+    model, shape, _ = _resnet50(payload, asked)
     got = parameter_counts(model)
     if got != PARAMETER_COUNTS:
         raise Rejected(f"ResNet50 parameter counts (total, trainable, non-trainable): expected {PARAMETER_COUNTS}, got {got}")
+    if _stage_shapes_found(model, shape):
+        raise Rejected("ResNet50 has the right number of parameters, but its stages do not end in the right shapes")
     return Verdict(True, "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not.")
 
 
-def judge_training(payload, sizes) -> Verdict:
+#: The cells whose verdicts the training test needs first: the whole solution must be right.
+TRAINING_NEEDS = ("test_identity_block_hidden_values", "test_convolutional_block_hidden_values", "test_ResNet50")
+
+
+def judge_training(payload, asked, earlier) -> Verdict:
     """Train the student's architecture with the course's quick recipe and measure its test accuracy here."""
+    failed = [grade_id for grade_id in TRAINING_NEEDS if not (earlier.get(grade_id) and earlier[grade_id].passed)]
+    if failed:
+        raise Rejected(f"training skipped: fix the exercises first ({', '.join(failed)} did not pass)")
     if os.environ.get("RESNET_COURSE_TRAINING_TEST") == "skip":
         raise Rejected("the training test was skipped by the grader's configuration (RESNET_COURSE_TRAINING_TEST=skip)")
-    from resnet_course import checks, data, training
-    from resnet_course.keras_setup import import_keras
-
-    model, shape, classes = _resnet50(payload, sizes)
-    try:
-        checks.verify_resnet50_model(model, input_shape=shape, classes=classes)
-    except AssertionError as error:
-        raise Rejected(f"training skipped: ResNet50 does not compute the reference function yet. {error}") from None
-    # The check set its own weights: train a fresh build, initialised as the student's code initialises it.
+    from resnet_course import data, training
     from resnet_course.grader.safe_models import load_model
+    from resnet_course.keras_setup import import_keras
 
     _LOADED.clear()
     import_keras().utils.set_random_seed(TRAINING_SEED)
@@ -218,7 +325,7 @@ JUDGES = {
     "test_convolutional_block_hidden_values": ("convolutional_block_values", _values("convolutional_block")),
     "test_ResNet50": ("resnet50", _behaviour),
     "test_ResNet50_hidden_parameter_counts": ("resnet50_counts", judge_parameter_counts),
-    "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", lambda payload, sizes: _behaviour(payload, sizes, "stages")),
+    "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", judge_stage_shapes),
     "test_ResNet50_hidden_other_input": ("resnet50_other_input", _behaviour),
     "test_training_accuracy": ("training", judge_training),
 }

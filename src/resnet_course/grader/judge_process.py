@@ -47,7 +47,8 @@ def run_judges(folder: Path, request: dict, limits=None) -> dict[str, Verdict]:
         staged = Path(tempfile.mkdtemp(prefix="resnet-judges-"))
         try:
             shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
-            (staged / REQUEST_FILE).write_text(json.dumps({**request, "graded": pending}))
+            earlier = {grade_id: [v.passed, v.message] for grade_id, v in verdicts.items()}
+            (staged / REQUEST_FILE).write_text(json.dumps({**request, "graded": pending, "earlier": earlier}))
             result = run_command(
                 [sys.executable, "-m", "resnet_course.grader.judge_process"],
                 workdir_copy=staged,
@@ -84,9 +85,14 @@ def main() -> int:
     except JudgesError as error:
         print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
         return 3
+    earlier: dict[str, Verdict] = {
+        grade_id: Verdict(passed, message) for grade_id, (passed, message) in request.get("earlier", {}).items()
+    }
     for grade_id in request["graded"]:
         try:
-            verdict = judge_cell(judges, grade_id, request["evidence"].get(grade_id, {}), request["challenge"])
+            evidence = request["evidence"].get(grade_id, {})
+            verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier)
+            earlier[grade_id] = verdict
         except JudgesError as error:
             print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
             return 3

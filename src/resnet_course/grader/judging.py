@@ -10,7 +10,10 @@ submission). The module defines:
   and the assignment, so a regrade asks the same);
 * ``JUDGES``: grade id -> ``(evidence key, judge)``, where
   ``judge(payload, challenge_part)`` returns a :class:`Verdict` or raises
-  ``AssertionError`` (or :class:`Rejected`) with a message for the student.
+  ``AssertionError`` (or :class:`Rejected`) with a message for the student;
+  a judge with a third parameter also gets the verdicts of the cells judged
+  before it (the notebook's order), e.g. a training test that needs the
+  exercises right first.
 
 A judge sees only data. Whatever it raises about the evidence is the
 student's answer being wrong; a judges file that cannot be loaded, or a
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import inspect
 import random
 import sys
 from pathlib import Path
@@ -87,7 +91,7 @@ def check_coverage(judges, graded_ids) -> None:
         raise JudgesError(f"graded cells without a judge in judges.py: {', '.join(missing)}")
 
 
-def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict) -> Verdict:
+def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict, earlier: dict | None = None) -> Verdict:
     """Judge one graded cell from the evidence its own outputs carried."""
     key, judge = judges.JUDGES[grade_id]
     payload = evidence.get(key)
@@ -96,7 +100,10 @@ def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict) -> Verdic
     if isinstance(payload, dict) and payload.get("__bad_evidence__"):
         return Verdict(False, payload["__bad_evidence__"])
     try:
-        verdict = judge(payload, challenge.get(key))
+        if len(inspect.signature(judge).parameters) >= 3:
+            verdict = judge(payload, challenge.get(key), dict(earlier or {}))
+        else:
+            verdict = judge(payload, challenge.get(key))
     except AssertionError as error:
         return Verdict(False, str(error) or "wrong answer")
     except Exception as error:  # the student's model or values broke the judge's computation
