@@ -77,9 +77,10 @@ def first_divergence(checkpoints: list[tuple[str, np.ndarray]], candidates: list
         if not differences:
             return f"{name}: no tensor of shape {expected.shape[1:]} (batch omitted) where one was expected"
         closest = same_shape[int(np.argmin(differences))]
+        shown = [np.round(values.ravel()[:4], 4).tolist() for values in (expected, closest)]
         return (
             f"{name}: the values differ from the reference (relative difference {min(differences):.2g}); "
-            f"expected {np.round(expected.ravel()[:4], 4).tolist()}..., got {np.round(closest.ravel()[:4], 4).tolist()}..."
+            f"expected {shown[0]}..., got {shown[1]}..."
         )
     return None
 
