@@ -11,8 +11,10 @@ Nothing here knows what a right answer is.
 
 The grader writes the inputs it chose for this submission to
 :data:`CHALLENGE_FILE` in the notebook's folder before the notebook runs.
-In a student's own session the file is absent and the functions only say
-that the grader checks the cell.
+In a student's own session the file is absent: the functions then only
+run the student's code once on a small case, so that an unfinished or
+crashing function shows as an error here, and say that the grader checks
+the cell.
 """
 
 from __future__ import annotations
@@ -109,7 +111,8 @@ def submit_block(key: str, block, quiet: bool = False) -> None:
     """
     cases = challenge(key)
     if cases is None:
-        if not quiet:
+        if not quiet:  # a quiet request sits in a self-check cell, whose check says more
+            _smoke_test_block(block)
             print(NOT_GRADING)
         return
     from .keras_setup import import_keras
@@ -132,6 +135,15 @@ def submit_block(key: str, block, quiet: bool = False) -> None:
             models[str(training).lower()] = _model_json(build)
         built.append(models)
     _send(key, {"cases": built})
+
+
+def _smoke_test_block(block) -> None:
+    """Build the block once on a small input (both blocks accept these arguments); errors propagate."""
+    from .keras_setup import import_keras, silenced_stderr
+
+    keras = import_keras()
+    with silenced_stderr():
+        block(keras.Input((6, 6, 3)), f=3, filters=[2, 4, 3])
 
 
 def _initializer(keras, spec: dict):
@@ -174,8 +186,12 @@ def submit_resnet50(key: str, ResNet50, identity_block, convolutional_block, qui
     at each stage's sizes, so that ResNet50 is judged with the student's own blocks."""
     asked = challenge(key)
     if asked is None:
-        if not quiet:
-            print(NOT_GRADING)
+        if quiet:  # in a self-check cell, whose check says more
+            return
+        if "error" in _built_once(ResNet50, ((64, 64, 3), 6), lambda: ResNet50((64, 64, 3), 6)):
+            _BUILT.pop((id(ResNet50), ((64, 64, 3), 6)))
+            ResNet50((64, 64, 3), 6)  # raise the error here, where the student sees it
+        print(NOT_GRADING)
         return
     from .keras_setup import import_keras
 
