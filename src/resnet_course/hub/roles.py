@@ -13,7 +13,8 @@ The single-user servers of a role put ``HUB_DIR/config/<role>/`` first on
   nbgrader #1936), and learn their courses from their JupyterHub groups
   (``JupyterHubAuthPlugin``: ``nbgrader-<course>`` for students,
   ``formgrade-<course>`` for instructors);
-* the instructor's nbgrader works in their course folder wherever it runs.
+* the instructor's nbgrader works in their course folder wherever it runs;
+* terminals run a non-login bash, which keeps the server's ``PATH``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def role_files(role: str, exchange: Path, course_root: Path | None = None) -> di
     extensions = {name: instructor for name in INSTRUCTOR_ONLY_SERVER_EXTENSIONS}
     extensions.update(dict.fromkeys(SHARED_SERVER_EXTENSIONS, True))
     files["jupyter_server_config.json"]["ServerApp"]["jpserver_extensions"] = extensions
+    # A login shell would take its PATH from /etc/profile and lose this environment's tools (nbgrader, python).
+    files["jupyter_server_config.json"]["ServerApp"]["terminado_settings"] = {"shell_command": ["/bin/bash"]}
     nbgrader = files.setdefault("nbgrader_config.json", {})
     nbgrader["Exchange"] = {"root": str(exchange), "path_includes_course": True}
     nbgrader["CourseDirectory"] = {}

@@ -67,6 +67,9 @@ def setup(layout: HubLayout, skip_training_test: bool = False) -> dict[str, str]
     check_proxy()
     for folder in course_setup.open_for_traversal(course_setup.environment_paths()):
         print(f"set-up: other users may now pass through {folder} (o+x) to reach this checkout's Python")
+    closed = [p for p in layout.root.parents if p.exists() and not p.stat().st_mode & 0o001]
+    if closed:
+        raise HubError(f"HUB_DIR={layout.root} is inside {closed[0]}, which other users cannot enter; choose another")
     course_setup.open_kernelspecs()
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.root.chmod(0o755)

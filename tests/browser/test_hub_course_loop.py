@@ -1,0 +1,302 @@
+"""The whole course on JupyterHub in a real browser: release, fetch, work, validate, submit, grade, feedback.
+
+The hub runs as ``make hub`` runs it (``hub_server``), with real Linux users:
+the instructor releases ``resnets`` from a terminal in their JupyterLab and
+sees it in the formgrader, opened in a tab of its own (JupyterHub >= 4.1
+forbids the formgrader's iframe, nbgrader #1870). Two students, each in
+their own browser context, fetch it from the Assignments tab; one types the
+reference solution and one the same but for identity_block's final ReLU;
+both run the self-checks, Validate and Submit. The instructor collects,
+grades with the course's sandboxed grader (``python -m resnet_course.grader
+autograde``), generates and releases feedback; each student fetches theirs
+and reads their own result, without hidden-test code or the other's work.
+
+The course leaves out the training test (``--skip-training-test``), so the
+possible score is the points of the other test cells, read from the master
+notebook; the expected scores follow from which tests each variant fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import hub_server
+import hub_ui
+import jupyterlab_ui as ui
+import pytest
+from fixtures import tools
+from lab_server import REPO_ROOT
+
+from resnet_course.grader.report import GRADED
+from resnet_course.hub import accounts
+from resnet_course.hub.course_setup import TRAINING_TEST
+from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID
+from resnet_course.instructor.reference_solution import cell_sources
+from resnet_course.paths import MASTER_NOTEBOOK
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+INSTRUCTOR = accounts.INSTRUCTOR.name
+CORRECT_STUDENT, WRONG_STUDENT = (account.name for account in accounts.STUDENTS)
+README_SCREENSHOT = REPO_ROOT / "docs" / "img" / "hub-student-feedback.png"
+FINAL_RELU = '    X = layers.Activation("relu")(X)\n'
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
+CHECK_CALLS = {
+    "identity_block": "checks.check_identity_block(identity_block)",
+    "convolutional_block": "checks.check_convolutional_block(convolutional_block)",
+    "ResNet50": "checks.check_resnet50(ResNet50)",
+}
+VIEWPORT = {"width": 1280, "height": 900}  # as the other browser tests' pages
+VALIDATE_TIMEOUT_MS = 300_000
+GRADING_TIMEOUT_S = 420
+
+
+def reference_source(exercise: str) -> str:
+    """The master notebook's answer cell for ``exercise``, as a student would type it (no markers)."""
+    lines = cell_sources(MASTER_NOTEBOOK)[exercise].splitlines(keepends=True)
+    return "".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+
+
+def without_final_relu(source: str) -> str:
+    """identity_block ending with the addition: a classic mistake."""
+    head, found, tail = source.rpartition(FINAL_RELU)
+    assert found, "the reference identity_block has no final ReLU line to drop"
+    return head + tail
+
+
+def points_by_exercise() -> dict[str, float]:
+    """Points of each exercise's test cells in the master notebook, the training test left out."""
+    cells = json.loads(MASTER_NOTEBOOK.read_text())["cells"]
+    points = dict.fromkeys(EXERCISES, 0.0)
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id") != TRAINING_TEST:
+            exercise = max((e for e in EXERCISES if meta["grade_id"].startswith(f"test_{e}")), key=len)
+            points[exercise] += float(meta["points"])
+    return points
+
+
+@pytest.fixture
+def hub_dir():
+    """A fresh ``HUB_DIR`` that the demo users can enter (pytest's own temporary folders are root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="resnet-course-hub-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def hub(hub_dir, artifacts_dir):
+    """The course hub on free ports, stopped (as by Ctrl-C) after the test at the latest."""
+    if os.geteuid() != 0:
+        message = "the course hub needs root (it creates Linux users and spawns servers as them)"
+        if tools.in_ci():
+            pytest.fail(f"CI=true, and {message}", pytrace=False)
+        pytest.skip(message)
+    tools.require("configurable-http-proxy")
+    running = hub_server.start_hub(hub_dir, artifacts_dir / "hub-start.log")
+    yield running
+    hub_server.stop_hub(running)
+    shutil.copy(running.layout.log_file, artifacts_dir / "hub-jupyterhub.log")
+
+
+def new_page(browser):
+    """A page in a browser context of its own: one user's cookies."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def shot(page, artifacts_dir, step: str):
+    path = artifacts_dir / f"hub-{step}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def release_as_instructor(browser, hub, artifacts_dir):
+    """The instructor logs in, releases from a terminal, and opens the formgrader in its own tab."""
+    page = new_page(browser)
+    hub_ui.log_in(page, hub.url, INSTRUCTOR, hub.password(INSTRUCTOR))
+    home = accounts.home_of(INSTRUCTOR)
+    hub_ui.open_terminal(page, home)
+    status, output = hub_ui.run_step(
+        page,
+        home,
+        "release",
+        [
+            f"cd ~/{COURSE_ID}",
+            f"nbgrader generate_assignment {ASSIGNMENT} --force",
+            f"nbgrader release_assignment {ASSIGNMENT} --force",
+        ],
+        timeout_s=180,
+    )
+    assert status == 0, output
+    assert f"Released as: {COURSE_ID} {ASSIGNMENT}" in output, output
+
+    formgrader = page.context.new_page()
+    response = formgrader.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
+    assert response.status == 200
+    # Why a tab of its own: the single-user server forbids being framed, so the lab's iframe stays blank.
+    assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
+    formgrader.locator("tr", has_text=ASSIGNMENT).filter(has_text="released").wait_for()
+    shot(formgrader, artifacts_dir, "instructor-formgrader-tab")
+    return page, home
+
+
+def student_menu_has_no_formgrader(page, hub, name):
+    labels = ui.open_menu(page, "Nbgrader")
+    ui.close_menu(page)
+    assert "Assignment List" in labels, labels
+    assert not [label for label in labels if "formgrader" in label.casefold()], labels
+    assert page.request.get(f"{hub.url}/user/{name}/formgrader").status == 404
+
+
+def work_and_submit(browser, hub, artifacts_dir, name, answers):
+    """A student fetches, types ``answers``, runs the self-checks, validates and submits.
+
+    Returns:
+        The page, the self-checks' outputs by exercise and the validation message.
+    """
+    page = new_page(browser)
+    hub_ui.log_in(page, hub.url, name, hub.password(name))
+    student_menu_has_no_formgrader(page, hub, name)
+    panel = hub_ui.open_assignment_list(page)
+    hub_ui.click_when_listed(panel, "released", ASSIGNMENT, "Fetch")
+    hub_ui.assignment_button(panel, "fetched", ASSIGNMENT, "Submit").wait_for(timeout=hub_ui.EXCHANGE_TIMEOUT_MS)
+    shot(page, artifacts_dir, f"{name}-fetched")
+
+    relative = f"{COURSE_ID}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    notebook = accounts.home_of(name) / relative
+    ui.open_notebook(page, f"{hub.url}/user/{name}/lab/tree/{relative}")
+    ui.collapse_left_sidebar(page)
+    ui.run_cell(page, ui.cell_index(notebook, "import_keras()"))
+    checks = {}
+    for exercise, source in answers.items():
+        answer_index = ui.cell_index(notebook, f"def {exercise}(")
+        ui.replace_cell_source(page, answer_index, source)
+        ui.run_cell(page, answer_index)
+        checks[exercise] = ui.run_cell(page, ui.cell_index(notebook, CHECK_CALLS[exercise])).inner_text()
+    dialog = ui.validate(page, timeout_ms=VALIDATE_TIMEOUT_MS)
+    message = dialog.locator("#validation-message").inner_text()
+    shot(page, artifacts_dir, f"{name}-validated")
+    ui.close_dialog(dialog)
+    page.keyboard.press("ControlOrMeta+s")  # what the student submits is what they see
+
+    panel = hub_ui.open_assignment_list(page)
+    hub_ui.assignment_button(panel, "fetched", ASSIGNMENT, "Submit").click()
+    panel.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).wait_for(
+        timeout=hub_ui.EXCHANGE_TIMEOUT_MS
+    )
+    shot(page, artifacts_dir, f"{name}-submitted")
+    return page, checks, message
+
+
+def grade_as_instructor(page, home, artifacts_dir):
+    """Collect, autograde with the sandboxed grader, generate and release feedback, export."""
+    status, output = hub_ui.run_step(
+        page,
+        home,
+        "grade",
+        [
+            f"cd ~/{COURSE_ID}",
+            f"nbgrader collect {ASSIGNMENT}",
+            f"python -m resnet_course.grader autograde {ASSIGNMENT}",
+            f"nbgrader generate_feedback {ASSIGNMENT} --force",
+            f"nbgrader release_feedback {ASSIGNMENT}",
+            f"python -m resnet_course.grader export {ASSIGNMENT} -o grades.csv",
+        ],
+        timeout_s=GRADING_TIMEOUT_S,
+    )
+    shot(page, artifacts_dir, "instructor-grading-terminal")
+    assert status == 0, output
+    with open(home / COURSE_ID / "grades.csv", newline="") as file:
+        return {row["student_id"]: row for row in csv.DictReader(file)}, output
+
+
+def fetch_feedback(page, hub, name):
+    """Fetch feedback from the Assignments tab and open it; return its text."""
+    panel = hub_ui.open_assignment_list(page)
+    hub_ui.click_when_listed(panel, "submitted", ASSIGNMENT, "Fetch Feedback")
+    panel.locator("#submitted_assignments_list", has_text="view feedback").wait_for(timeout=hub_ui.EXCHANGE_TIMEOUT_MS)
+    folder = accounts.home_of(name) / COURSE_ID / ASSIGNMENT / "feedback"
+    (html,) = folder.glob(f"*/{ASSIGNMENT}.html")
+    url = f"{hub.url}/user/{name}/files/{html.relative_to(accounts.home_of(name))}"
+    page.goto(url)
+    return page.inner_text("body"), url
+
+
+def hidden_test_lines() -> list[str]:
+    """Distinctive lines of the hidden tests' code (the training test's left out with it)."""
+    lines = []
+    for grade_id, source in cell_sources(MASTER_NOTEBOOK).items():
+        if grade_id == TRAINING_TEST or "### BEGIN HIDDEN TESTS" not in source:
+            continue
+        hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+        lines += [line.strip() for line in hidden.splitlines() if len(line.strip()) > 25]
+    return lines
+
+
+def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, artifacts_dir):
+    browser = chromium_browser
+    started = time.monotonic()
+    timings = {}
+    instructor, instructor_home = release_as_instructor(browser, hub, artifacts_dir)
+    timings["released"] = time.monotonic() - started
+
+    correct = {exercise: reference_source(exercise) for exercise in EXERCISES}
+    wrong = dict(correct, identity_block=without_final_relu(correct["identity_block"]))
+    alice, alice_checks, alice_validation = work_and_submit(browser, hub, artifacts_dir, CORRECT_STUDENT, correct)
+    bob, bob_checks, bob_validation = work_and_submit(browser, hub, artifacts_dir, WRONG_STUDENT, wrong)
+    timings["submitted"] = time.monotonic() - started
+    for exercise in EXERCISES:
+        assert f"{exercise}: all" in alice_checks[exercise] or "passed" in alice_checks[exercise], alice_checks
+    assert "final ReLU" in bob_checks["identity_block"], bob_checks
+    assert "passed" in bob_checks["convolutional_block"], bob_checks
+    assert "Success" in alice_validation, alice_validation
+    assert "check_identity_block" in bob_validation, bob_validation
+
+    grades, grading_output = grade_as_instructor(instructor, instructor_home, artifacts_dir)
+    timings["graded"] = time.monotonic() - started
+    points = points_by_exercise()
+    possible = sum(points.values())
+    assert set(grades) == {CORRECT_STUDENT, WRONG_STUDENT}, grading_output
+    for name in grades:
+        assert grades[name]["status"] == GRADED, grades[name]
+        assert float(grades[name]["max_score"]) == possible, (grades[name], points)
+    assert float(grades[CORRECT_STUDENT]["score"]) == possible, grades[CORRECT_STUDENT]
+    wrong_row = grades[WRONG_STUDENT]
+    assert float(wrong_row["identity_block"]) < points["identity_block"], wrong_row
+    assert float(wrong_row["convolutional_block"]) == points["convolutional_block"], wrong_row
+    assert float(wrong_row["score"]) == sum(float(wrong_row[e]) for e in EXERCISES), wrong_row
+
+    alice_feedback, _ = fetch_feedback(alice, hub, CORRECT_STUDENT)
+    bob_feedback, bob_url = fetch_feedback(bob, hub, WRONG_STUDENT)
+    bob.locator("body").evaluate("body => window.scrollTo(0, 0)")
+    readme_shot = shot(bob, artifacts_dir, "student-feedback")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not README_SCREENSHOT.exists():
+        shutil.copyfile(readme_shot, README_SCREENSHOT)
+    timings["feedback"] = time.monotonic() - started
+
+    assert "final ReLU" in bob_feedback
+    assert "final ReLU" not in alice_feedback
+    for text in (alice_feedback, bob_feedback):
+        assert "BEGIN HIDDEN TESTS" not in text
+        leaked = [line for line in hidden_test_lines() if line in text]
+        assert leaked == [], leaked
+    assert WRONG_STUDENT not in alice_feedback and CORRECT_STUDENT not in bob_feedback
+    # Alice's session cannot open Bob's feedback either.
+    response = alice.request.get(bob_url, max_redirects=0)
+    assert response.status != 200 and "final ReLU" not in response.text()
+
+    hub_server.stop_hub(hub)
+    timings["stopped"] = time.monotonic() - started
+    (artifacts_dir / "hub-loop-timings.json").write_text(json.dumps(timings, indent=2))
+    assert hub.process.returncode == 0, hub.output()
+    assert hub_server.leftover_processes(hub) == {}
