@@ -107,12 +107,18 @@ def page(playwright_driver, tmp_path_factory, artifacts_dir, request):
 
 
 @pytest.fixture
-def chromium_browser(playwright_driver, artifacts_dir, request):
+def chromium_launch_options() -> dict:
+    """Keyword arguments of ``chromium.launch`` for Debian's Chromium, for tests that start their own."""
+    return {"executable_path": str(CHROMIUM), "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def chromium_browser(playwright_driver, chromium_launch_options, artifacts_dir, request):
     """Headless Chromium for tests with several users, each in a context of its own.
 
     Every page still open is saved as artifacts/browser/<test>-failure-<context>-<page>.png if the test fails.
     """
-    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    browser = playwright_driver.chromium.launch(**chromium_launch_options)
     yield browser
     call_report = getattr(request.node, "report_call", None)
     if call_report is not None and call_report.failed:

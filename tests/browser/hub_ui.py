@@ -52,10 +52,12 @@ def assignment_button(panel: Locator, section: str, assignment: str, label: str)
     return item.locator("button", has_text=label).first
 
 
-def click_when_listed(panel: Locator, section: str, assignment: str, label: str) -> None:
+def click_when_listed(
+    panel: Locator, section: str, assignment: str, label: str, timeout_s: float = EXCHANGE_TIMEOUT_MS / 1000
+) -> None:
     """Refresh the list until ``assignment`` shows ``label`` in ``section``, then click it."""
     button = assignment_button(panel, section, assignment, label)
-    deadline = time.monotonic() + EXCHANGE_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + timeout_s
     while not button.is_visible():
         if time.monotonic() > deadline:
             raise TimeoutError(f"{assignment} never showed {label!r} under {section}")
