@@ -27,6 +27,7 @@ from fixtures import tools
 
 from resnet_course.hub import accounts
 from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID, HubLayout
+from resnet_course.hub.service import running_pid
 from resnet_course.paths import AUTOGRADER_DIR, MASTER_NOTEBOOK, TESTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -61,6 +62,8 @@ def hub_course():
         if tools.in_ci():
             pytest.fail("CI=true, and the hub's isolation tests need root (they create Linux users)", pytrace=False)
         pytest.skip("the hub's isolation tests need root (they create Linux users)")
+    if running_pid(HubLayout.from_env({})) is not None:
+        pytest.fail("`make hub` is running with the same demo accounts: stop it (`make hub-stop`) first")
     folder = Path(tempfile.mkdtemp(prefix="resnet-course-hub-isolation-"))
     folder.chmod(0o755)
     layout = HubLayout(folder)
