@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 
 import jupyterlab_ui as ui
 
+from resnet_course.hub import accounts
+from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID
+
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
@@ -21,6 +24,7 @@ SPAWN_TIMEOUT_MS = 120_000
 EXCHANGE_TIMEOUT_MS = 120_000
 STEPS_FOLDER = ".hub-steps"
 TERMINAL_INPUT = ".jp-Terminal:visible .xterm-helper-textarea"
+VIEWPORT = {"width": 1280, "height": 900}  # as the other browser tests' pages
 
 
 def log_in(page: Page, hub_url: str, name: str, password: str) -> None:
@@ -64,6 +68,36 @@ def click_when_listed(
         refresh_assignment_list(panel)
         time.sleep(2)
     button.click()
+
+
+def run_first_cell(page: Page, index: int, attempts: int = 3) -> Locator:
+    """Run the first cell after opening a notebook; reload and run it again if the kernel never started it.
+
+    With three users' kernels starting at once on two cores, the page's first
+    execute request was seen to get lost (the prompt stayed ``[ ]:``, the
+    kernel idle). A reload reconnects to the running kernel, as
+    ``jupyterlab_ui.open_notebook`` does for a kernel stuck at "Connecting";
+    nothing has been typed yet, so nothing is lost.
+    """
+    from playwright.sync_api import expect
+
+    prompt = ui.cell(page, index).locator(".jp-InputArea-prompt")
+    for attempt in range(attempts):
+        target = ui.cell(page, index)
+        target.scroll_into_view_if_needed()
+        target.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            expect(prompt).not_to_have_text("[ ]:", timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+            page.reload()
+            ui.wait_for_lab(page)
+            ui.wait_for_idle_kernel(page)
+    ui.wait_for_finished_prompt(page, index, ui.CELL_TIMEOUT_MS)
+    return ui.cell(page, index).locator(".jp-OutputArea")
 
 
 def open_terminal(page: Page, home: Path) -> None:
@@ -113,3 +147,36 @@ def run_step(page: Page, home: Path, step: str, commands: list[str], timeout_s: 
             raise TimeoutError(f"{step} did not finish in {timeout_s} s:\n{output[-3000:]}")
         time.sleep(1)
     return int(status_file.read_text()), log_file.read_text(errors="replace")
+
+
+def new_page(browser, storage_state=None) -> Page:
+    """A page in a browser context of its own: one user's cookies (``storage_state``: saved ones)."""
+    context = browser.new_context(viewport=VIEWPORT, storage_state=storage_state)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def shot(page, artifacts_dir, step: str):
+    """Save the page as ``artifacts/browser/hub-<step>.png``; return the path."""
+    path = artifacts_dir / f"hub-{step}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def fetch_feedback(browser, storage_state, hub, name: str) -> tuple[Page, str, str]:
+    """Back in the student's session: fetch feedback from the Assignments tab and open it.
+
+    Returns:
+        The page, the feedback's text and its address.
+    """
+    page = new_page(browser, storage_state)
+    page.goto(f"{hub.url}/user/{name}/lab")
+    ui.wait_for_lab(page)
+    panel = open_assignment_list(page)
+    click_when_listed(panel, "submitted", ASSIGNMENT, "Fetch Feedback")
+    panel.locator("#submitted_assignments_list", has_text="view feedback").wait_for(timeout=EXCHANGE_TIMEOUT_MS)
+    folder = accounts.home_of(name) / COURSE_ID / ASSIGNMENT / "feedback"
+    (html,) = folder.glob(f"*/{ASSIGNMENT}.html")
+    url = f"{hub.url}/user/{name}/files/{html.relative_to(accounts.home_of(name))}"
+    page.goto(url)
+    return page, page.inner_text("body"), url

@@ -32,14 +32,19 @@ import hub_ui
 import jupyterlab_ui as ui
 import pytest
 from fixtures import tools
+from hub_course import (
+    EXERCISES,
+    MISSING_FINAL_RELU,
+    hidden_test_lines,
+    points_by_exercise,
+    reference_source,
+    without_final_relu,
+)
 from lab_server import REPO_ROOT
 
 from resnet_course.grader.report import GRADED
 from resnet_course.hub import accounts
-from resnet_course.hub.course_setup import TRAINING_TEST
 from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID
-from resnet_course.instructor.reference_solution import cell_sources
-from resnet_course.paths import MASTER_NOTEBOOK
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,46 +53,15 @@ CORRECT_STUDENT, WRONG_STUDENT = (account.name for account in accounts.STUDENTS)
 README_SCREENSHOT = REPO_ROOT / "docs" / "img" / "hub-instructor-grading.png"
 # docs/img is committed: rewritten only when asked to (or missing), so that a test run leaves the tree clean.
 UPDATE_SCREENSHOTS_ENV = "UPDATE_SCREENSHOTS"
-#: What the identity block's self-check says about the missing ReLU (checks.py), in the page and the feedback.
-MISSING_FINAL_RELU = "the final ReLU is missing"
-FINAL_RELU = '    X = layers.Activation("relu")(X)\n'
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
 CHECK_CALLS = {
     "identity_block": "checks.check_identity_block(identity_block)",
     "convolutional_block": "checks.check_convolutional_block(convolutional_block)",
     "ResNet50": "checks.check_resnet50(ResNet50)",
 }
-VIEWPORT = {"width": 1280, "height": 900}  # as the other browser tests' pages
 VALIDATE_TIMEOUT_MS = 300_000
 GRADING_TIMEOUT_S = 420
 # Students log in while the instructor releases, and wait for the release.
 RELEASE_TIMEOUT_S = 300
-
-
-def reference_source(exercise: str) -> str:
-    """The master notebook's answer cell for ``exercise``, as a student would type it (no markers)."""
-    lines = cell_sources(MASTER_NOTEBOOK)[exercise].splitlines(keepends=True)
-    return "".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
-
-
-def without_final_relu(source: str) -> str:
-    """identity_block ending with the addition: a classic mistake."""
-    head, found, tail = source.rpartition(FINAL_RELU)
-    assert found, "the reference identity_block has no final ReLU line to drop"
-    return head + tail
-
-
-def points_by_exercise() -> dict[str, float]:
-    """Points of each exercise's test cells in the master notebook, the training test left out."""
-    cells = json.loads(MASTER_NOTEBOOK.read_text())["cells"]
-    points = dict.fromkeys(EXERCISES, 0.0)
-    for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and meta.get("grade_id") != TRAINING_TEST:
-            exercise = max((e for e in EXERCISES if meta["grade_id"].startswith(f"test_{e}")), key=len)
-            points[exercise] += float(meta["points"])
-    return points
 
 
 @pytest.fixture
@@ -114,22 +88,9 @@ def hub(hub_dir, artifacts_dir):
     shutil.copy(running.layout.log_file, artifacts_dir / "hub-jupyterhub.log")
 
 
-def new_page(browser, storage_state=None):
-    """A page in a browser context of its own: one user's cookies (``storage_state``: saved ones)."""
-    context = browser.new_context(viewport=VIEWPORT, storage_state=storage_state)
-    context.set_default_timeout(30_000)
-    return context.new_page()
-
-
-def shot(page, artifacts_dir, step: str):
-    path = artifacts_dir / f"hub-{step}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
 def release_as_instructor(browser, hub, artifacts_dir):
     """The instructor logs in, releases from a terminal, and opens the formgrader in its own tab."""
-    page = new_page(browser)
+    page = hub_ui.new_page(browser)
     hub_ui.log_in(page, hub.url, INSTRUCTOR, hub.password(INSTRUCTOR))
     home = accounts.home_of(INSTRUCTOR)
     hub_ui.open_terminal(page, home)
@@ -153,7 +114,7 @@ def release_as_instructor(browser, hub, artifacts_dir):
     # Why a tab of its own: the single-user server forbids being framed, so the lab's iframe stays blank.
     assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
     formgrader.locator("tr", has_text=ASSIGNMENT).filter(has_text="released").wait_for()
-    shot(formgrader, artifacts_dir, "instructor-formgrader-tab")
+    hub_ui.shot(formgrader, artifacts_dir, "instructor-formgrader-tab")
     return page, home
 
 
@@ -176,13 +137,13 @@ def work_and_submit(page, hub, artifacts_dir, name, answers):
     panel = hub_ui.open_assignment_list(page)
     hub_ui.click_when_listed(panel, "released", ASSIGNMENT, "Fetch", timeout_s=RELEASE_TIMEOUT_S)
     hub_ui.assignment_button(panel, "fetched", ASSIGNMENT, "Submit").wait_for(timeout=hub_ui.EXCHANGE_TIMEOUT_MS)
-    shot(page, artifacts_dir, f"{name}-fetched")
+    hub_ui.shot(page, artifacts_dir, f"{name}-fetched")
 
     relative = f"{COURSE_ID}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
     notebook = accounts.home_of(name) / relative
     ui.open_notebook(page, f"{hub.url}/user/{name}/lab/tree/{relative}")
     ui.collapse_left_sidebar(page)
-    ui.run_cell(page, ui.cell_index(notebook, "import_keras()"))
+    hub_ui.run_first_cell(page, ui.cell_index(notebook, "import_keras()"))
     checks = {}
     for exercise, source in answers.items():
         answer_index = ui.cell_index(notebook, f"def {exercise}(")
@@ -191,7 +152,7 @@ def work_and_submit(page, hub, artifacts_dir, name, answers):
         checks[exercise] = ui.run_cell(page, ui.cell_index(notebook, CHECK_CALLS[exercise])).inner_text()
     dialog = ui.validate(page, timeout_ms=VALIDATE_TIMEOUT_MS)
     message = dialog.locator("#validation-message").inner_text()
-    shot(page, artifacts_dir, f"{name}-validated")
+    hub_ui.shot(page, artifacts_dir, f"{name}-validated")
     ui.close_dialog(dialog)
     page.keyboard.press("ControlOrMeta+s")  # what the student submits is what they see
 
@@ -200,7 +161,7 @@ def work_and_submit(page, hub, artifacts_dir, name, answers):
     panel.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).wait_for(
         timeout=hub_ui.EXCHANGE_TIMEOUT_MS
     )
-    shot(page, artifacts_dir, f"{name}-submitted")
+    hub_ui.shot(page, artifacts_dir, f"{name}-submitted")
     return checks, message
 
 
@@ -215,7 +176,7 @@ def student_session(hub, artifacts_dir, launch_options, name, answers):
 
     with sync_playwright() as driver:
         browser = driver.chromium.launch(**launch_options)
-        page = new_page(browser)
+        page = hub_ui.new_page(browser)
         try:
             checks, message = work_and_submit(page, hub, artifacts_dir, name, answers)
             return page.context.storage_state(), checks, message
@@ -242,42 +203,12 @@ def grade_as_instructor(page, home, artifacts_dir):
         ],
         timeout_s=GRADING_TIMEOUT_S,
     )
-    path = shot(page, artifacts_dir, "instructor-grading-terminal")
+    path = hub_ui.shot(page, artifacts_dir, "instructor-grading-terminal")
     assert status == 0, output
     if os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1" or not README_SCREENSHOT.exists():
         shutil.copyfile(path, README_SCREENSHOT)
     with open(home / COURSE_ID / "grades.csv", newline="") as file:
         return {row["student_id"]: row for row in csv.DictReader(file)}, output
-
-
-def fetch_feedback(browser, storage_state, hub, name):
-    """Back in the student's session: fetch feedback from the Assignments tab and open it.
-
-    Returns:
-        The page, the feedback's text and its address.
-    """
-    page = new_page(browser, storage_state)
-    page.goto(f"{hub.url}/user/{name}/lab")
-    ui.wait_for_lab(page)
-    panel = hub_ui.open_assignment_list(page)
-    hub_ui.click_when_listed(panel, "submitted", ASSIGNMENT, "Fetch Feedback")
-    panel.locator("#submitted_assignments_list", has_text="view feedback").wait_for(timeout=hub_ui.EXCHANGE_TIMEOUT_MS)
-    folder = accounts.home_of(name) / COURSE_ID / ASSIGNMENT / "feedback"
-    (html,) = folder.glob(f"*/{ASSIGNMENT}.html")
-    url = f"{hub.url}/user/{name}/files/{html.relative_to(accounts.home_of(name))}"
-    page.goto(url)
-    return page, page.inner_text("body"), url
-
-
-def hidden_test_lines() -> list[str]:
-    """Distinctive lines of the hidden tests' code (the training test's left out with it)."""
-    lines = []
-    for grade_id, source in cell_sources(MASTER_NOTEBOOK).items():
-        if grade_id == TRAINING_TEST or "### BEGIN HIDDEN TESTS" not in source:
-            continue
-        hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
-        lines += [line.strip() for line in hidden.splitlines() if len(line.strip()) > 25]
-    return lines
 
 
 def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, chromium_launch_options, artifacts_dir):
@@ -320,10 +251,10 @@ def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, c
     assert float(wrong_row["convolutional_block"]) == points["convolutional_block"], wrong_row
     assert float(wrong_row["score"]) == sum(float(wrong_row[e]) for e in EXERCISES), wrong_row
 
-    alice, alice_feedback, _ = fetch_feedback(browser, alice_state, hub, CORRECT_STUDENT)
-    bob, bob_feedback, bob_url = fetch_feedback(browser, bob_state, hub, WRONG_STUDENT)
+    alice, alice_feedback, _ = hub_ui.fetch_feedback(browser, alice_state, hub, CORRECT_STUDENT)
+    bob, bob_feedback, bob_url = hub_ui.fetch_feedback(browser, bob_state, hub, WRONG_STUDENT)
     bob.locator("body").evaluate("body => window.scrollTo(0, 0)")
-    shot(bob, artifacts_dir, f"{WRONG_STUDENT}-feedback")
+    hub_ui.shot(bob, artifacts_dir, f"{WRONG_STUDENT}-feedback")
     timings["feedback"] = time.monotonic() - started
 
     for name, text in ((CORRECT_STUDENT, alice_feedback), (WRONG_STUDENT, bob_feedback)):

@@ -190,6 +190,7 @@ def stop(layout: HubLayout) -> int:
     """Stop a hub started by :func:`start` from another shell (``make hub-stop``)."""
     pid = running_pid(layout)
     if pid is not None:
+        require_root()  # the hub runs as root
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S * 2
         while processes.alive(pid) and time.monotonic() < deadline:
