@@ -17,7 +17,7 @@ SYSTEM_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore
 
-.PHONY: setup system-packages data assignment check-generated lint test test-fast demo pretrained bench lab formgrader clean
+.PHONY: setup system-packages data assignment check-generated lint test test-fast demo pretrained bench lab formgrader hub hub-stop clean
 
 setup: system-packages $(STAMP) data
 
@@ -75,6 +75,17 @@ lab: setup
 
 formgrader: setup
 	$(BIN)/python -m resnet_course.instructor.lab instructor $(LAB_ARGS)
+
+# The course on a JupyterHub on loopback: demo instructor and students as real Linux
+# users, the nbgrader exchange (src/resnet_course/hub). Needs root; Ctrl-C or
+# `make hub-stop` stops it and everything it started. HUB_ARGS=--skip-training-test
+# leaves the training test out of the course, so grading takes seconds.
+hub: setup
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make hub needs root (it creates the demo users and starts servers as them): sudo make hub" >&2; exit 1; fi
+	$(BIN)/python -m resnet_course.hub start $(HUB_ARGS)
+
+hub-stop:
+	@$(BIN)/python -m resnet_course.hub stop
 
 clean:
 	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db autograder/.runtime autograder/demo

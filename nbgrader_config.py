@@ -77,3 +77,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # --- end of sandboxed kernel block ----------------------------------------------------
+
+# --- Late submissions ------------------------------------------------------------------
+# A submission is late when the timestamp nbgrader's exchange gives it on Submit is after
+# the assignment's due date, set with `nbgrader db assignment add resnets --duedate="2027-01-15
+# 23:59:00 Europe/Paris"` or in the formgrader (Manage Assignments > Edit). Grading records it:
+# the gradebook keeps the timestamp and the seconds late of every submission, and the
+# formgrader shows them. The policy: no automatic penalty ("none"); the instructor reads the
+# list of late submissions and decides, which suits a course where lateness is often excused.
+# nbgrader's other built-in policy, "zero", gives a late submission no points.
+c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin"
+c.LateSubmissionPlugin.penalty_method = "none"
+# --- end of late submissions block ------------------------------------------------------

@@ -107,6 +107,29 @@ def page(playwright_driver, tmp_path_factory, artifacts_dir, request):
 
 
 @pytest.fixture
+def chromium_launch_options() -> dict:
+    """Keyword arguments of ``chromium.launch`` for Debian's Chromium, for tests that start their own."""
+    return {"executable_path": str(CHROMIUM), "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def chromium_browser(playwright_driver, chromium_launch_options, artifacts_dir, request):
+    """Headless Chromium for tests with several users, each in a context of its own.
+
+    Every page still open is saved as artifacts/browser/<test>-failure-<context>-<page>.png if the test fails.
+    """
+    browser = playwright_driver.chromium.launch(**chromium_launch_options)
+    yield browser
+    call_report = getattr(request.node, "report_call", None)
+    if call_report is not None and call_report.failed:
+        prefix = artifact_name(request.node.name)
+        for index, context in enumerate(browser.contexts):
+            for number, page in enumerate(context.pages):
+                page.screenshot(path=str(artifacts_dir / f"{prefix}-failure-{index}-{number}.png"))
+    browser.close()
+
+
+@pytest.fixture
 def student_root(tmp_path) -> Path:
     """A private copy of the student's ``assignments/resnets``, as ``<root>/resnets``."""
     root = tmp_path / "assignments"

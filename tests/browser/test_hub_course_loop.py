@@ -1,0 +1,278 @@
+"""The whole course on JupyterHub in a real browser: release, fetch, work, validate, submit, grade, feedback.
+
+The hub runs as ``make hub`` runs it (``hub_server``), with real Linux users:
+the instructor releases ``resnets`` from a terminal in their JupyterLab and
+sees it in the formgrader, opened in a tab of its own (JupyterHub >= 4.1
+forbids the formgrader's iframe, nbgrader #1870). Two students, each in
+their own browser context, fetch it from the Assignments tab; one types the
+reference solution and one the same but for identity_block's final ReLU;
+both run the self-checks, Validate and Submit. The instructor collects,
+grades with the course's sandboxed grader (``python -m resnet_course.grader
+autograde``), generates and releases feedback; each student fetches theirs
+and reads their own result, without hidden-test code or the other's work.
+
+The course leaves out the training test (``--skip-training-test``), so the
+possible score is the points of the other test cells, read from the master
+notebook; the expected scores follow from which tests each variant fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import hub_server
+import hub_ui
+import jupyterlab_ui as ui
+import pytest
+from fixtures import tools
+from hub_course import (
+    EXERCISES,
+    MISSING_FINAL_RELU,
+    hidden_test_lines,
+    points_by_exercise,
+    reference_source,
+    without_final_relu,
+)
+from lab_server import REPO_ROOT
+
+from resnet_course.grader.report import GRADED
+from resnet_course.hub import accounts
+from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+INSTRUCTOR = accounts.INSTRUCTOR.name
+CORRECT_STUDENT, WRONG_STUDENT = (account.name for account in accounts.STUDENTS)
+README_SCREENSHOT = REPO_ROOT / "docs" / "img" / "hub-instructor-grading.png"
+# docs/img is committed: rewritten only when asked to (or missing), so that a test run leaves the tree clean.
+UPDATE_SCREENSHOTS_ENV = "UPDATE_SCREENSHOTS"
+CHECK_CALLS = {
+    "identity_block": "checks.check_identity_block(identity_block)",
+    "convolutional_block": "checks.check_convolutional_block(convolutional_block)",
+    "ResNet50": "checks.check_resnet50(ResNet50)",
+}
+VALIDATE_TIMEOUT_MS = 300_000
+GRADING_TIMEOUT_S = 420
+# Students log in while the instructor releases, and wait for the release.
+RELEASE_TIMEOUT_S = 300
+
+
+@pytest.fixture
+def hub_dir():
+    """A fresh ``HUB_DIR`` that the demo users can enter (pytest's own temporary folders are root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="resnet-course-hub-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def hub(hub_dir, artifacts_dir):
+    """The course hub on free ports, stopped (as by Ctrl-C) after the test at the latest."""
+    if os.geteuid() != 0:
+        message = "the course hub needs root (it creates Linux users and spawns servers as them)"
+        if tools.in_ci():
+            pytest.fail(f"CI=true, and {message}", pytrace=False)
+        pytest.skip(message)
+    tools.require("configurable-http-proxy")
+    running = hub_server.start_hub(hub_dir, artifacts_dir / "hub-start.log")
+    yield running
+    hub_server.stop_hub(running)
+    shutil.copy(running.layout.log_file, artifacts_dir / "hub-jupyterhub.log")
+
+
+def release_as_instructor(browser, hub, artifacts_dir):
+    """The instructor logs in, releases from a terminal, and opens the formgrader in its own tab."""
+    page = hub_ui.new_page(browser)
+    hub_ui.log_in(page, hub.url, INSTRUCTOR, hub.password(INSTRUCTOR))
+    home = accounts.home_of(INSTRUCTOR)
+    hub_ui.open_terminal(page, home)
+    status, output = hub_ui.run_step(
+        page,
+        home,
+        "release",
+        [
+            f"cd ~/{COURSE_ID}",
+            f"nbgrader generate_assignment {ASSIGNMENT} --force",
+            f"nbgrader release_assignment {ASSIGNMENT} --force",
+        ],
+        timeout_s=180,
+    )
+    assert status == 0, output
+    assert f"Released as: {COURSE_ID} {ASSIGNMENT}" in output, output
+
+    formgrader = page.context.new_page()
+    response = formgrader.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
+    assert response.status == 200
+    # Why a tab of its own: the single-user server forbids being framed, so the lab's iframe stays blank.
+    assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
+    formgrader.locator("tr", has_text=ASSIGNMENT).filter(has_text="released").wait_for()
+    hub_ui.shot(formgrader, artifacts_dir, "instructor-formgrader-tab")
+    return page, home
+
+
+def student_menu_has_no_formgrader(page, hub, name):
+    labels = ui.open_menu(page, "Nbgrader")
+    ui.close_menu(page)
+    assert "Assignment List" in labels, labels
+    assert not [label for label in labels if "formgrader" in label.casefold()], labels
+    assert page.request.get(f"{hub.url}/user/{name}/formgrader").status == 404
+
+
+def work_and_submit(page, hub, artifacts_dir, name, answers):
+    """A student fetches, types ``answers``, runs the self-checks, validates and submits.
+
+    Returns:
+        The self-checks' outputs by exercise and the validation message.
+    """
+    hub_ui.log_in(page, hub.url, name, hub.password(name))
+    student_menu_has_no_formgrader(page, hub, name)
+    panel = hub_ui.open_assignment_list(page)
+    hub_ui.click_when_listed(panel, "released", ASSIGNMENT, "Fetch", timeout_s=RELEASE_TIMEOUT_S)
+    hub_ui.assignment_button(panel, "fetched", ASSIGNMENT, "Submit").wait_for(timeout=hub_ui.EXCHANGE_TIMEOUT_MS)
+    hub_ui.shot(page, artifacts_dir, f"{name}-fetched")
+
+    relative = f"{COURSE_ID}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    notebook = accounts.home_of(name) / relative
+    ui.open_notebook(page, f"{hub.url}/user/{name}/lab/tree/{relative}")
+    ui.collapse_left_sidebar(page)
+    hub_ui.run_first_cell(page, ui.cell_index(notebook, "import_keras()"))
+    checks = {}
+    for exercise, source in answers.items():
+        answer_index = ui.cell_index(notebook, f"def {exercise}(")
+        ui.replace_cell_source(page, answer_index, source)
+        ui.run_cell(page, answer_index)
+        checks[exercise] = ui.run_cell(page, ui.cell_index(notebook, CHECK_CALLS[exercise])).inner_text()
+    dialog = ui.validate(page, timeout_ms=VALIDATE_TIMEOUT_MS)
+    message = dialog.locator("#validation-message").inner_text()
+    hub_ui.shot(page, artifacts_dir, f"{name}-validated")
+    ui.close_dialog(dialog)
+    page.keyboard.press("ControlOrMeta+s")  # what the student submits is what they see
+
+    panel = hub_ui.open_assignment_list(page)
+    hub_ui.assignment_button(panel, "fetched", ASSIGNMENT, "Submit").click()
+    panel.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).wait_for(
+        timeout=hub_ui.EXCHANGE_TIMEOUT_MS
+    )
+    hub_ui.shot(page, artifacts_dir, f"{name}-submitted")
+    return checks, message
+
+
+def student_session(hub, artifacts_dir, launch_options, name, answers):
+    """:func:`work_and_submit` in a browser of this thread's own (Playwright's API is per thread).
+
+    Returns:
+        The browser context's cookies (to come back for feedback), the self-checks' outputs, the
+        validation message.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(**launch_options)
+        page = hub_ui.new_page(browser)
+        try:
+            checks, message = work_and_submit(page, hub, artifacts_dir, name, answers)
+            return page.context.storage_state(), checks, message
+        except BaseException:
+            page.screenshot(path=str(artifacts_dir / f"hub-{name}-failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+def grade_as_instructor(page, home, artifacts_dir):
+    """Collect, autograde with the sandboxed grader, generate and release feedback, export."""
+    status, output = hub_ui.run_step(
+        page,
+        home,
+        "grade",
+        [
+            f"cd ~/{COURSE_ID}",
+            f"nbgrader collect {ASSIGNMENT}",
+            f"python -m resnet_course.grader autograde {ASSIGNMENT}",
+            f"nbgrader generate_feedback {ASSIGNMENT} --force",
+            f"nbgrader release_feedback {ASSIGNMENT}",
+            f"python -m resnet_course.grader export {ASSIGNMENT} -o grades.csv",
+        ],
+        timeout_s=GRADING_TIMEOUT_S,
+    )
+    path = hub_ui.shot(page, artifacts_dir, "instructor-grading-terminal")
+    assert status == 0, output
+    if os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1" or not README_SCREENSHOT.exists():
+        shutil.copyfile(path, README_SCREENSHOT)
+    with open(home / COURSE_ID / "grades.csv", newline="") as file:
+        return {row["student_id"]: row for row in csv.DictReader(file)}, output
+
+
+def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, chromium_launch_options, artifacts_dir):
+    browser = chromium_browser
+    started = time.monotonic()
+    timings = {}
+    correct = {exercise: reference_source(exercise) for exercise in EXERCISES}
+    wrong = dict(correct, identity_block=without_final_relu(correct["identity_block"]))
+    # The students work at the same time, as a class does; the instructor releases meanwhile.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sessions = {
+            name: pool.submit(student_session, hub, artifacts_dir, chromium_launch_options, name, answers)
+            for name, answers in ((CORRECT_STUDENT, correct), (WRONG_STUDENT, wrong))
+        }
+        instructor, instructor_home = release_as_instructor(browser, hub, artifacts_dir)
+        timings["released"] = time.monotonic() - started
+        (alice_state, alice_checks, alice_validation), (bob_state, bob_checks, bob_validation) = (
+            sessions[CORRECT_STUDENT].result(),
+            sessions[WRONG_STUDENT].result(),
+        )
+    timings["submitted"] = time.monotonic() - started
+    for exercise in EXERCISES:
+        assert "passed" in alice_checks[exercise], alice_checks
+    assert MISSING_FINAL_RELU in bob_checks["identity_block"], bob_checks
+    assert "passed" in bob_checks["convolutional_block"], bob_checks
+    assert "Success" in alice_validation, alice_validation
+    assert "check_identity_block" in bob_validation, bob_validation
+
+    grades, grading_output = grade_as_instructor(instructor, instructor_home, artifacts_dir)
+    timings["graded"] = time.monotonic() - started
+    points = points_by_exercise()
+    possible = sum(points.values())
+    assert set(grades) == {CORRECT_STUDENT, WRONG_STUDENT}, grading_output
+    for name in grades:
+        assert grades[name]["status"] == GRADED, grades[name]
+        assert float(grades[name]["max_score"]) == possible, (grades[name], points)
+    assert float(grades[CORRECT_STUDENT]["score"]) == possible, grades[CORRECT_STUDENT]
+    wrong_row = grades[WRONG_STUDENT]
+    assert float(wrong_row["identity_block"]) < points["identity_block"], wrong_row
+    assert float(wrong_row["convolutional_block"]) == points["convolutional_block"], wrong_row
+    assert float(wrong_row["score"]) == sum(float(wrong_row[e]) for e in EXERCISES), wrong_row
+
+    alice, alice_feedback, _ = hub_ui.fetch_feedback(browser, alice_state, hub, CORRECT_STUDENT)
+    bob, bob_feedback, bob_url = hub_ui.fetch_feedback(browser, bob_state, hub, WRONG_STUDENT)
+    bob.locator("body").evaluate("body => window.scrollTo(0, 0)")
+    hub_ui.shot(bob, artifacts_dir, f"{WRONG_STUDENT}-feedback")
+    timings["feedback"] = time.monotonic() - started
+
+    for name, text in ((CORRECT_STUDENT, alice_feedback), (WRONG_STUDENT, bob_feedback)):
+        score = f"(Score: {float(grades[name]['score']):.1f} / {possible:.1f})"
+        assert f"{ASSIGNMENT} {score}" in text, text[:300]
+    assert MISSING_FINAL_RELU in bob_feedback
+    assert MISSING_FINAL_RELU not in alice_feedback
+    for text in (alice_feedback, bob_feedback):
+        assert "BEGIN HIDDEN TESTS" not in text
+        leaked = [line for line in hidden_test_lines() if line in text]
+        assert leaked == [], leaked
+    assert WRONG_STUDENT not in alice_feedback and CORRECT_STUDENT not in bob_feedback
+    # Alice's session cannot open Bob's feedback either.
+    response = alice.request.get(bob_url, max_redirects=0)
+    assert response.status != 200 and MISSING_FINAL_RELU not in response.text()
+
+    hub_server.stop_hub(hub)
+    timings["stopped"] = time.monotonic() - started
+    (artifacts_dir / "hub-loop-timings.json").write_text(json.dumps(timings, indent=2))
+    assert hub.process.returncode == 0, hub.output()
+    assert hub_server.leftover_processes(hub) == {}

@@ -1,0 +1,50 @@
+"""A submission after the due date is recorded as late by the course's grader, and the course's
+late-penalty policy (``nbgrader_config.py``: no automatic penalty) leaves its score as it is."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import nbformat
+import pytest
+from fixtures import bad_submissions, toy_course
+from nbgrader.api import Gradebook
+
+from resnet_course.grader.course import Course
+
+DUE = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def submit(course, student: str, at: datetime) -> None:
+    """A correct toy submission with the timestamp nbgrader's exchange would have written."""
+    folder = toy_course.submission_folder(course, student)
+    nbformat.write(bad_submissions.good_notebook(course), folder / toy_course.NOTEBOOK)
+    (folder / "timestamp.txt").write_text(at.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+
+
+def test_the_course_sets_a_late_penalty_policy(repo_root):
+    config = Course.load(repo_root).config
+    assert config.AssignLatePenalties.plugin_class == "nbgrader.plugins.LateSubmissionPlugin"
+    assert config.LateSubmissionPlugin.penalty_method == "none"
+
+
+@pytest.mark.requires_tool("bwrap")
+def test_a_submission_after_the_due_date_is_recorded_late_without_penalty(tmp_path):
+    course = toy_course.course_copy(tmp_path / "course")
+    db_url = f"sqlite:///{course / 'autograder' / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_assignment(toy_course.ASSIGNMENT, duedate=DUE.replace(tzinfo=None))
+    submit(course, "punctual", DUE - timedelta(hours=1))
+    submit(course, "tardy", DUE + timedelta(days=2, hours=3))
+
+    result = toy_course.grader(course, "autograde", toy_course.ASSIGNMENT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    with Gradebook(db_url) as gradebook:
+        submissions = {s.student.id: s for s in gradebook.assignment_submissions(toy_course.ASSIGNMENT)}
+        late = {student: s.total_seconds_late for student, s in submissions.items()}
+        penalties = {student: s.late_submission_penalty for student, s in submissions.items()}
+        scores = {student: s.score for student, s in submissions.items()}
+    assert late == {"punctual": 0, "tardy": timedelta(days=2, hours=3).total_seconds()}
+    assert penalties == {"punctual": 0, "tardy": 0}
+    assert scores == {"punctual": toy_course.MAX_SCORE, "tardy": toy_course.MAX_SCORE}
