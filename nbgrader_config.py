@@ -22,6 +22,9 @@ c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 os.makedirs(os.path.join(ROOT, "autograder"), exist_ok=True)
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograder", "gradebook.db")
 
+# The trusted judge of the "why" answers (solutions/<assignment>/questions.py) is never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "questions.py"]
+
 # Students see a header naming the generator of their notebook.
 c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
 
