@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 # once the BatchNorm statistics are recomputed; before, about chance (0.17).
 BN_FIX_THRESHOLD = 0.80
 MAX_SECONDS = 600  # the course promises under 10 minutes on a 2-core machine
+GRADED_OUTSIDE = '"""Graded by the course\'s grader, outside your notebook'
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Keras' summary colours its numbers
@@ -163,4 +164,6 @@ def test_generated_student_version_fails_every_graded_test(tmp_path, repo_root):
     shutil.copytree(repo_root / "assignments" / "resnets", folder)
     results = Validator(invert=True).validate(str(folder / "resnets.ipynb"))
     assert "changed" not in results and "type_changed" not in results
-    assert results.get("passed", []) == []
+    # A cell graded outside the notebook only hands over evidence: it cannot fail in the kernel.
+    passed = [cell for cell in results.get("passed", []) if not cell["source"].startswith(GRADED_OUTSIDE)]
+    assert passed == []

@@ -306,6 +306,14 @@ def test_labels_say_one_finger_and_the_misclassified_count_is_honest():
 # --- the degradation experiment -------------------------------------------------------------------------------
 
 
+def test_zero_epochs_run_and_draw_nothing():
+    from resnet_course.degradation import run_degradation_experiment, summary_lines
+    from resnet_course.plots import plot_degradation
+
+    runs = run_degradation_experiment(np.zeros((4, 8, 8, 3)), np.eye(6)[:4], epochs=0)
+    assert runs == {} and summary_lines(runs) == [] and plot_degradation(runs) is None
+
+
 def test_the_two_networks_differ_only_in_the_shortcuts():
     from resnet_course.degradation import degradation_network
 

@@ -64,8 +64,10 @@ def plot_degradation(runs: dict):
 
     Args:
         runs: ``{"plain": DegradationRun, "residual": DegradationRun}`` from
-            :func:`resnet_course.degradation.run_degradation_experiment`.
+            :func:`resnet_course.degradation.run_degradation_experiment`; None is drawn for ``{}``.
     """
+    if not runs:
+        return None
     plt = _pyplot()
     fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.6))
     for run in runs.values():
