@@ -43,6 +43,9 @@ def test_identity_block_figure_renders_as_svg_in_the_lab(page, launch_lab, stude
 
     ui.cell(page, figure).evaluate("cell => cell.scrollIntoView({block: 'start'})")
     path = artifacts_dir / README_SCREENSHOT.name
-    output.screenshot(path=str(path))
+    # The output area from its prompt to just past the figure: the lab's frame without the empty width.
+    area, box = output.bounding_box(), image.bounding_box()
+    width = box["x"] + box["width"] + 24 - area["x"]
+    page.screenshot(path=str(path), clip={"x": area["x"], "y": area["y"], "width": width, "height": area["height"]})
     if os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1" or not README_SCREENSHOT.exists():
         shutil.copyfile(path, README_SCREENSHOT)
