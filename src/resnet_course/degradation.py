@@ -23,7 +23,7 @@ from .keras_setup import import_keras
 
 DEPTH = 30
 WIDTH = 16
-EPOCHS = 8
+EPOCHS = 6
 
 
 @dataclass
