@@ -45,6 +45,24 @@ def _cell_seconds(cell):
     return round((parse(end) - parse(start)).total_seconds(), 1)
 
 
+def _seconds_per_section(notebook) -> dict[str, float]:
+    """Seconds of the code cells under each "## N - title" heading, hidden tests left out."""
+    sections, current = {}, "before section 1"
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            headings = re.findall(r"^## (\d+ - .+)$", cell.source, re.MULTILINE)
+            current = headings[-1] if headings else current
+        elif "BEGIN HIDDEN TESTS" not in cell.source:
+            sections[current] = round(sections.get(current, 0) + (_cell_seconds(cell) or 0), 1)
+    return sections
+
+
+def _cell_output(notebook, marker: str) -> str:
+    """The printed text of the one code cell whose source contains ``marker``."""
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and marker in c.source]
+    return _text_outputs(cell)
+
+
 @pytest.fixture(scope="module")
 def executed_notebook(tmp_path_factory, repo_root):
     """The master notebook, executed in a copy of its folder."""
@@ -66,6 +84,7 @@ def executed_notebook(tmp_path_factory, repo_root):
     report = {
         "seconds": round(seconds, 1),
         "student_part_seconds": round(seconds - hidden, 1),
+        "sections": _seconds_per_section(notebook),
         "cells": [
             {"index": i, "seconds": _cell_seconds(c), "start": c.source[:60]}
             for i, c in enumerate(notebook.cells)
@@ -93,9 +112,37 @@ def test_every_self_check_passes_and_test_cells_are_quiet(executed_notebook):
         assert not [o for o in cell.outputs if o["output_type"] == "error"], cell.metadata.nbgrader.grade_id
 
 
+def test_degradation_experiment_residual_network_ends_with_the_lower_training_loss(executed_notebook):
+    notebook, _ = executed_notebook
+    text = _cell_output(notebook, "run_degradation_experiment(")
+    final = dict(re.findall(r"^\s+(plain|residual): ([0-9.]+)\s+\(first epoch", text, re.MULTILINE))
+    assert float(final["residual"]) < float(final["plain"])
+    assert re.search(r"loss ratio = plain / residual = ([0-9.]+)", text)
+    assert re.search(r"plain: [0-9.]+ and [0-9.]+, first / last = [0-9.]+", text)
+    (cell,) = [c for c in notebook.cells if "run_degradation_experiment(" in c.source]
+    assert any("image/png" in o.get("data", {}) for o in cell.outputs), "the curves are drawn"
+
+
+def test_figures_are_displayed_as_svg(executed_notebook):
+    notebook, _ = executed_notebook
+    shown = [c for c in notebook.cells if c.cell_type == "code" and re.search(r'show\("\w+"\)', c.source)]
+    assert len(shown) == 3
+    for cell in shown:
+        assert any("image/svg+xml" in o.get("data", {}) for o in cell.outputs), cell.source
+
+
+def test_trace_shapes_prints_the_notebooks_stage_table(executed_notebook):
+    from test_teaching import notebook_stage_table
+
+    notebook, _ = executed_notebook
+    text = _cell_output(notebook, "trace_shapes(ResNet50)")
+    for stage, shape in notebook_stage_table():
+        assert re.search(rf"^{stage}\s.*{re.escape(str(shape))}$", text, re.MULTILINE), (stage, shape)
+
+
 def test_summary_shows_the_parameter_counts(executed_notebook):
     notebook, _ = executed_notebook
-    text = "".join(_text_outputs(c) for c in notebook.cells if "model.summary" in c.source)
+    text = _cell_output(notebook, "trace_shapes(ResNet50)")
     assert re.search(r"Total params: 23,600,006", text)
     assert re.search(r"Trainable params: 23,546,886", text)
     assert re.search(r"Non-trainable params: 53,120", text)
@@ -116,4 +163,6 @@ def test_generated_student_version_fails_every_graded_test(tmp_path, repo_root):
     shutil.copytree(repo_root / "assignments" / "resnets", folder)
     results = Validator(invert=True).validate(str(folder / "resnets.ipynb"))
     assert "changed" not in results and "type_changed" not in results
+    # Outside grading, a cell graded by the grader still runs the student's code once, so an
+    # unfinished answer fails there too.
     assert results.get("passed", []) == []

@@ -48,9 +48,18 @@ ATTACKS = {
 def _insert_attack(path, code: str) -> None:
     notebook = json.loads(path.read_text())
     index = next(
-        i for i, cell in enumerate(notebook["cells"]) if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "identity_block"
+        i
+        for i, cell in enumerate(notebook["cells"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "identity_block"
     )
-    cell = {"cell_type": "code", "execution_count": None, "id": "attack0", "metadata": {}, "outputs": [], "source": code}
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "attack0",
+        "metadata": {},
+        "outputs": [],
+        "source": code,
+    }
     notebook["cells"].insert(index + 1, cell)
     path.write_text(json.dumps(notebook, indent=1))
 

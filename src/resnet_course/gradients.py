@@ -1,8 +1,8 @@
-"""The vanishing-gradient experiment: per-layer gradient norms of a deep plain
-CNN against the same network with skip connections.
+"""Per-layer gradient norms of a model's body convolutions, on any Keras backend.
 
-Both networks share every layer shape; the only difference is that the
-residual one adds each unit's input to its output (``a[l+2] = g(z[l+2] + a[l])``).
+The degradation experiment (:mod:`resnet_course.degradation`) uses them to show where the loss gradient
+is large and where it is small before training. Only layers named ``body_conv_<i>`` are measured, in
+depth order, so that a stem or a classifier does not mix into the picture.
 """
 
 from __future__ import annotations
@@ -10,61 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from .keras_setup import import_keras
-
-
-def deep_cnn(
-    depth: int = 40, width: int = 16, residual: bool = False, input_shape=(32, 32, 3), classes: int = 6, seed: int = 0
-):
-    """A stack of ``depth`` 3x3 convolutions, optionally with skip connections.
-
-    Args:
-        depth: Number of convolutions in the body (an even number: units of two).
-        width: Channels of every body convolution.
-        residual: Add a skip connection around every unit of two convolutions.
-        input_shape: Shape of one input image.
-        classes: Number of output classes.
-        seed: Seed of the kernel initializers, so both variants start alike.
-
-    Returns:
-        A keras.Model whose body convolutions are named ``body_conv_<i>``.
-    """
-    keras = import_keras()
-    layers = keras.layers
-
-    def conv(index, name=None):
-        return layers.Conv2D(
-            width,
-            3,
-            padding="same",
-            activation=None,
-            name=name or f"body_conv_{index}",
-            kernel_initializer=keras.initializers.GlorotNormal(seed=seed + index),
-        )
-
-    inputs = keras.Input(input_shape)
-    x = layers.Conv2D(
-        width,
-        3,
-        padding="same",
-        activation="tanh",
-        name="stem",
-        kernel_initializer=keras.initializers.GlorotNormal(seed=seed),
-    )(inputs)
-    for unit in range(depth // 2):
-        shortcut = x
-        x = layers.Activation("tanh")(conv(2 * unit)(x))
-        x = conv(2 * unit + 1)(x)
-        if residual:
-            x = layers.Add()([x, shortcut])
-        x = layers.Activation("tanh")(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(
-        classes,
-        activation="softmax",
-        name="classifier",
-        kernel_initializer=keras.initializers.GlorotNormal(seed=seed + depth),
-    )(x)
-    return keras.Model(inputs, outputs, name="residual_cnn" if residual else "plain_cnn")
 
 
 def gradient_norms(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -99,11 +44,3 @@ def gradient_norms(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     else:
         raise NotImplementedError(f"gradient_norms does not support the {backend} backend")
     return np.array([float(np.linalg.norm(g)) for g in grads])
-
-
-def compare_plain_and_residual(x: np.ndarray, y: np.ndarray, depth: int = 40) -> dict[str, np.ndarray]:
-    """Gradient norms per layer for the plain and the residual network on one batch."""
-    return {
-        kind: gradient_norms(deep_cnn(depth=depth, residual=(kind == "residual"), input_shape=x.shape[1:]), x, y)
-        for kind in ("plain", "residual")
-    }

@@ -1,4 +1,4 @@
-"""Figures for the notebook: samples, learning curves, gradient norms,
+"""Figures for the notebook: samples, learning curves, the degradation experiment,
 confusion matrices and predictions. Each function draws one figure and
 returns it, so tests can inspect it and notebooks simply display it."""
 
@@ -11,6 +11,11 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def fingers(count: int) -> str:
+    """A class label in words: "1 finger", "3 fingers"."""
+    return f"{int(count)} finger{'' if int(count) == 1 else 's'}"
 
 
 def show_samples(images: np.ndarray, labels: np.ndarray, per_class: int = 6, seed: int = 0):
@@ -27,14 +32,16 @@ def show_samples(images: np.ndarray, labels: np.ndarray, per_class: int = 6, see
             ax.set_xticks([])
             ax.set_yticks([])
             if col == 0:
-                ax.set_ylabel(f"{label} finger{'s' if label != 1 else ''}", fontsize=9)
+                ax.set_ylabel(fingers(label), fontsize=9)
     fig.suptitle("SIGNS: random training images per class")
     fig.tight_layout()
     return fig
 
 
 def plot_history(history: dict, title: str = "Learning curves"):
-    """Loss and accuracy per epoch, with validation curves when present."""
+    """Loss and accuracy per epoch, with validation curves when present; None when no epoch was run."""
+    if not history.get("loss"):
+        return None
     plt = _pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -52,17 +59,30 @@ def plot_history(history: dict, title: str = "Learning curves"):
     return fig
 
 
-def plot_gradient_norms(norms: dict[str, np.ndarray]):
-    """Per-layer gradient norms (log scale) of each network, input side on the left."""
+def plot_degradation(runs: dict):
+    """The degradation experiment: training loss per epoch, and gradient norm per layer at initialisation.
+
+    Args:
+        runs: ``{"plain": DegradationRun, "residual": DegradationRun}`` from
+            :func:`resnet_course.degradation.run_degradation_experiment`; None is drawn for ``{}``.
+    """
+    if not runs:
+        return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    for name, values in norms.items():
-        ax.semilogy(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=f"{name} network")
-    ax.set_xlabel("layer (1 = nearest the input)")
-    ax.set_ylabel("gradient norm of the kernel")
-    ax.set_title("Gradient reaching each layer at initialisation")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for run in runs.values():
+        ax_loss.plot(np.arange(1, len(run.losses) + 1), run.losses, "o-", label=f"{run.name} network")
+        norms = np.asarray(run.gradient_norms)
+        ax_grad.semilogy(np.arange(1, len(norms) + 1), norms, "o-", markersize=3, label=f"{run.name} network")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("training loss (cross-entropy)")
+    ax_loss.set_title("Training loss: same depth, same data")
+    ax_grad.set_xlabel("body layer (1 = nearest the input)")
+    ax_grad.set_ylabel("gradient norm of the kernel")
+    ax_grad.set_title("Gradient reaching each layer, before training")
+    for ax in (ax_loss, ax_grad):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -94,25 +114,29 @@ def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: i
 
 
 def show_misclassified(images: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray, limit: int = 12):
-    """The misclassified images with true and predicted class; None when there are none."""
+    """The misclassified images (at most ``limit``) with true and predicted class; None when there are none.
+
+    The title says how many are wrong in all and how many are shown.
+    """
     plt = _pyplot()
     y_pred = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(y_pred != y_true)[:limit]
+    all_wrong = np.flatnonzero(y_pred != y_true)
+    wrong = all_wrong[:limit]
     if wrong.size == 0:
         print("No test image is misclassified.")
         return None
     cols = min(6, wrong.size)
     rows = int(np.ceil(wrong.size / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.1 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.0 * cols, 2.5 * rows + 0.5), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, index in zip(axes.flat, wrong):
         ax.imshow(images[index])
-        ax.set_title(
-            f"true {y_true[index]}, got {y_pred[index]}\n(p={probabilities[index, y_pred[index]]:.2f})", fontsize=8
-        )
-    fig.suptitle(f"{len(np.flatnonzero(y_pred != y_true))} misclassified test images")
-    fig.tight_layout()
+        predicted = y_pred[index]
+        confidence = probabilities[index, predicted]
+        ax.set_title(f"true {y_true[index]}, predicted {predicted}\np = {confidence:.2f}", fontsize=8)
+    shown = "all shown" if wrong.size == all_wrong.size else f"the first {wrong.size} shown"
+    fig.suptitle(f"{all_wrong.size} of {len(y_true)} test images misclassified ({shown})")
     return fig
 
 
@@ -128,6 +152,6 @@ def show_prediction(image: np.ndarray, probabilities: np.ndarray):
     ax_bar.set_ylim(0, 1)
     ax_bar.set_xlabel("fingers")
     ax_bar.set_ylabel("probability")
-    ax_bar.set_title(f"prediction: {int(np.argmax(probabilities))} fingers", fontsize=10)
+    ax_bar.set_title(f"prediction: {fingers(np.argmax(probabilities))}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -116,7 +116,7 @@ def test_self_check_passes_validates_then_names_a_mistake(page, launch_lab, stud
 
     run_setup_cell(page, cells["setup"])
     data_output = ui.run_cell(page, cells["data"]).inner_text()
-    assert "first layer" in data_output, f"gradient experiment printed no norms:\n{data_output}"
+    assert "SIGNS: 1080 training and 120 test images" in data_output, f"the data cell printed:\n{data_output}"
     check_output = type_and_check_identity_block(page, cells, solution_source, CORRECT_IDENTITY_BLOCK)
 
     assert SELF_CHECK_PASSED.search(check_output.inner_text()), check_output.inner_text()

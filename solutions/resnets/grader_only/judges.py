@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from questions import QUESTIONS, judge_recompute  # beside this file, in grader_only/
+
 from resnet_course.grader.judging import Rejected, Verdict
 
 PARAMETER_COUNTS = (23_600_006, 23_546_886, 53_120)  # total, trainable, non-trainable
@@ -28,7 +30,11 @@ def _block_case(rng, convolutional: bool) -> dict:
     channels = rng.randint(2, 6)
     f = rng.choice([1, 2, 3, 5])
     filters = [rng.randint(2, 6), rng.randint(2, 6), rng.randint(2, 7) if convolutional else channels]
-    case = {"f": f, "filters": filters, "input_shape": [rng.randint(2, 3), rng.randint(4, 9), rng.randint(4, 9), channels]}
+    case = {
+        "f": f,
+        "filters": filters,
+        "input_shape": [rng.randint(2, 3), rng.randint(4, 9), rng.randint(4, 9), channels],
+    }
     if convolutional:
         case["s"] = rng.choice([1, 2, 3])
     case["seed"] = rng.randint(1, 10_000)
@@ -40,7 +46,10 @@ def challenge(rng):
     stddev = round(rng.uniform(0.02, 0.09), 4)
 
     def cases(items):
-        return [{**item, "input_shape": item["input_shape"][1:], "initializer": {"stddev": stddev}, **_keep(item)} for item in items]
+        return [
+            {**item, "input_shape": item["input_shape"][1:], "initializer": {"stddev": stddev}, **_keep(item)}
+            for item in items
+        ]
 
     return {
         "identity_block": cases([PUBLIC_IDENTITY]),
@@ -54,6 +63,8 @@ def challenge(rng):
         "resnet50_stages": _resnet50_request(STANDARD, with_blocks=False),
         "resnet50_other_input": _resnet50_request([rng.choice(OTHER_INPUTS)]),
         "training": _resnet50_request(STANDARD, with_blocks=False),
+        "recompute_batchnorm": rng.randint(1, 1_000_000),
+        **{name: True for name in QUESTIONS},
     }
 
 
@@ -143,7 +154,9 @@ def _verify_shapes(kind, payload, cases) -> Verdict:
             got = tuple(int(d) for d in model.output.shape[1:])
             if got != expected:
                 arguments = f"f={case['f']}, filters={case['filters']}" + (f", s={case['s']}" if "s" in case else "")
-                raise Rejected(f"{kind}({arguments}) on an input of shape {tuple(case['input_shape'])}: output shape {got}, expected {expected}")
+                raise Rejected(
+                    f"{kind}({arguments}) on an input of shape {tuple(case['input_shape'])}: output shape {got}, expected {expected}"
+                )
     return Verdict(True, f"{kind} gives the right output shapes for the grader's sizes and filters.")
 
 
@@ -170,19 +183,30 @@ def _stage_plan(shape):
 def _block_cases(shape):
     cases = []
     for filters, stride, _, (height, width, channels) in _stage_plan(shape):
-        cases.append({"kind": "convolutional_block", "f": 3, "filters": filters, "s": stride, "input_shape": [height, width, channels]})
+        cases.append(
+            {
+                "kind": "convolutional_block",
+                "f": 3,
+                "filters": filters,
+                "s": stride,
+                "input_shape": [height, width, channels],
+            }
+        )
         out = [(height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]]
         cases.append({"kind": "identity_block", "f": 3, "filters": filters, "input_shape": out})
     return cases
 
 
 def _resnet50_request(sizes, with_blocks=True):
-    return {"sizes": [[list(shape), classes] for shape, classes in sizes], "blocks": [_block_cases(shape) if with_blocks else [] for shape, _ in sizes]}
+    return {
+        "sizes": [[list(shape), classes] for shape, classes in sizes],
+        "blocks": [_block_cases(shape) if with_blocks else [] for shape, _ in sizes],
+    }
 
 
 def _resnet50(payload, asked):
     (entry,) = _models(payload, len(asked["sizes"]), "models")
-    (shape, classes), = asked["sizes"]
+    ((shape, classes),) = asked["sizes"]
     return _load(entry), tuple(shape), classes
 
 
@@ -192,7 +216,7 @@ def _composite(payload, asked):
 
     keras = import_keras()
     layers = keras.layers
-    (shape, classes), = asked["sizes"]
+    ((shape, classes),) = asked["sizes"]
     (block_entries,) = _models(payload, 1, "blocks")
     if not isinstance(block_entries, list) or len(block_entries) != 2 * len(STAGES):
         raise Rejected("the cell did not hand over the blocks the grader asked for; run it unchanged")
@@ -227,7 +251,9 @@ def _behaviour(payload, asked) -> Verdict:
     model, shape, classes = _resnet50(payload, asked)
     reference, names = _composite(payload, asked)
     if tuple(model.output.shape[1:]) != (classes,):
-        raise Rejected(f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)")
+        raise Rejected(
+            f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)"
+        )
     x = behaviour.probe_input(shape)
     for training in (False, True):
         behaviour.set_shape_seeded_weights(model)
@@ -236,8 +262,12 @@ def _behaviour(payload, asked) -> Verdict:
         divergence = behaviour.first_divergence(list(zip(names, expected)), behaviour.layer_outputs(model, x, training))
         if divergence:
             mode = "training mode (batch statistics)" if training else "inference mode (moving averages)"
-            raise Rejected(f"ResNet50 on {shape} inputs with {classes} classes, in {mode}, with your own blocks: {divergence}")
-    return Verdict(True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes.")
+            raise Rejected(
+                f"ResNet50 on {shape} inputs with {classes} classes, in {mode}, with your own blocks: {divergence}"
+            )
+    return Verdict(
+        True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes."
+    )
 
 
 def _stage_shapes_found(model, shape):
@@ -263,7 +293,9 @@ def judge_stage_shapes(payload, asked) -> Verdict:
     model, shape, _ = _resnet50(payload, asked)
     missing = _stage_shapes_found(model, shape)
     if missing:
-        raise Rejected(f"output shapes of stages 2 to 5: expected {_stage_output_shapes(shape)}, in order; missing {missing}")
+        raise Rejected(
+            f"output shapes of stages 2 to 5: expected {_stage_output_shapes(shape)}, in order; missing {missing}"
+        )
     return Verdict(True, f"every stage ends in the right shape: {_stage_output_shapes(shape)}.")
 
 
@@ -273,7 +305,9 @@ def judge_parameter_counts(payload, asked) -> Verdict:
     model, shape, _ = _resnet50(payload, asked)
     got = parameter_counts(model)
     if got != PARAMETER_COUNTS:
-        raise Rejected(f"ResNet50 parameter counts (total, trainable, non-trainable): expected {PARAMETER_COUNTS}, got {got}")
+        raise Rejected(
+            f"ResNet50 parameter counts (total, trainable, non-trainable): expected {PARAMETER_COUNTS}, got {got}"
+        )
     if _stage_shapes_found(model, shape):
         raise Rejected("ResNet50 has the right number of parameters, but its stages do not end in the right shapes")
     return Verdict(True, "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not.")
@@ -305,7 +339,31 @@ def judge_training(payload, asked, earlier) -> Verdict:
             f"your ResNet50 reached a test accuracy of {accuracy:.3f} after the course's quick recipe (seed "
             f"{TRAINING_SEED}); at least {TRAINING_THRESHOLD} is required. The reference passes with this recipe."
         )
-    return Verdict(True, f"trained with the course's quick recipe: test accuracy {accuracy:.3f} (at least {TRAINING_THRESHOLD}).")
+    return Verdict(
+        True, f"trained with the course's quick recipe: test accuracy {accuracy:.3f} (at least {TRAINING_THRESHOLD})."
+    )
+
+
+# -- the "why" questions and the BatchNorm recompute ---------------------------------------
+
+
+def _question(name):
+    def judge(payload, _asked) -> Verdict:
+        if not isinstance(payload, dict) or "value" not in payload:
+            raise Rejected("no answer reached the grader")
+        problem = QUESTIONS[name].check(payload["value"])
+        if problem:
+            raise Rejected(problem)
+        return Verdict(True, "right.")
+
+    return judge
+
+
+def judge_recompute_batchnorm(payload, seed) -> Verdict:
+    problem = judge_recompute(payload.get("statistics") if isinstance(payload, dict) else None, seed)
+    if problem:
+        raise Rejected(problem)
+    return Verdict(True, "recompute_batchnorm gives the statistics of the grader's model and data.")
 
 
 def _values(kind):
@@ -328,4 +386,6 @@ JUDGES = {
     "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", judge_stage_shapes),
     "test_ResNet50_hidden_other_input": ("resnet50_other_input", _behaviour),
     "test_training_accuracy": ("training", judge_training),
+    "test_recompute_batchnorm": ("recompute_batchnorm", judge_recompute_batchnorm),
+    **{f"test_{name}": (name, _question(name)) for name in QUESTIONS},
 }

@@ -4,7 +4,9 @@ Usage: ``python -m resnet_course.instructor.release [--check] [ASSIGNMENT ...]``
 (``make assignment`` and ``make check-generated``).
 
 nbgrader's ``generate_assignment`` strips the solutions and hidden tests and
-prepends ``solutions/header.ipynb``, which names the generator. With
+prepends ``solutions/header.ipynb`` (a note for students). The release then
+drops the master's maintainer notes, the cells tagged ``master-only``, and
+records in each notebook's metadata which source generated it. With
 ``--check`` the notebooks are generated into a temporary folder and compared
 with the committed ones; any difference fails, so ``assignments/`` cannot
 drift from its source.
@@ -37,6 +39,24 @@ def nbgrader_command() -> list[str]:
     return [sys.executable, "-m", "nbgrader"]
 
 
+#: Cells with this tag are notes for the course's maintainers: the student version leaves them out.
+MASTER_ONLY_TAG = "master-only"
+
+
+def finish_student_notebooks(folder: Path, assignment: str) -> None:
+    """Drop the ``master-only`` cells and name the source in the metadata of each generated notebook."""
+    import nbformat
+
+    for path in sorted(folder.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells = [c for c in notebook.cells if MASTER_ONLY_TAG not in c.metadata.get("tags", [])]
+        notebook.metadata["resnet_course"] = {
+            "generated_from": f"solutions/{assignment}/{path.name}",
+            "generated_by": "make assignment (python -m resnet_course.instructor.release)",
+        }
+        nbformat.write(notebook, path)
+
+
 def generate(assignment: str, release_dir: Path = RELEASE_DIR) -> Path:
     """Run ``nbgrader generate_assignment`` for one assignment into ``release_dir``."""
     # nbgrader runs `alembic` from PATH: put this environment's bin/ first.
@@ -56,6 +76,7 @@ def generate(assignment: str, release_dir: Path = RELEASE_DIR) -> Path:
             f"nbgrader generate_assignment {assignment} failed (exit {result.returncode}):\n"
             f"{result.stdout}\n{result.stderr}"
         )
+    finish_student_notebooks(release_dir / assignment, assignment)
     return release_dir / assignment
 
 
