@@ -11,24 +11,25 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-# student -> (status, total, {exercise: points}); out of 20: 5 per exercise.
+# student -> (status, total, {exercise: points}); out of 26: 5 per exercise, and 6 for the four
+# "why" answers and the recompute, which every sample student but `untouched` answered.
 EXPECTED = {
-    "reference": ("graded", 20, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 5, "training": 5}),
+    "reference": ("graded", 26, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 5, "training": 5}),
     # Blocks right, ResNet50 left as released.
-    "partly_correct": ("graded", 10, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
+    "partly_correct": ("graded", 16, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
     # Shapes survive a missing final ReLU (1 point); values do not. ResNet50's own checks pass.
-    "no_final_relu": ("graded", 11, {"identity_block": 1, "convolutional_block": 5, "ResNet50": 5, "training": 0}),
-    "bn_always_training": ("graded", 7, {"identity_block": 1, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
+    "no_final_relu": ("graded", 17, {"identity_block": 1, "convolutional_block": 5, "ResNet50": 5, "training": 0}),
+    "bn_always_training": ("graded", 13, {"identity_block": 1, "convolutional_block": 1, "ResNet50": 5, "training": 0}),
     # A stride on the f x f "same" convolution gives the same shapes, wrong values.
     "stride_on_second_conv": (
         "graded",
-        11,
+        17,
         {"identity_block": 5, "convolutional_block": 1, "ResNet50": 5, "training": 0},
     ),
     # Same parameter count, but not built from the student's blocks: nothing for ResNet50.
-    "keras_applications": ("graded", 10, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
+    "keras_applications": ("graded", 16, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 0, "training": 0}),
     # Stage outputs keep their shapes (1 point); counts and the self-check fail.
-    "short_stage_4": ("graded", 11, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 1, "training": 0}),
+    "short_stage_4": ("graded", 17, {"identity_block": 5, "convolutional_block": 5, "ResNet50": 1, "training": 0}),
     "untouched": ("graded", 0, {"identity_block": 0, "convolutional_block": 0, "ResNet50": 0, "training": 0}),
 }
 
@@ -63,11 +64,12 @@ def _visible_text(html: str) -> str:
 
 def test_feedback_shows_messages_but_no_hidden_test_code(demo_root):
     text = _visible_text((demo_root / "feedback" / "no_final_relu" / "resnets" / "resnets.html").read_text())
-    # The self-check's message and the visible part of a hidden-test cell reach the student...
+    # The verdicts, naming the mistake, and the evidence requests of the graded cells reach the student...
     assert "likely mistake: the final ReLU is missing" in text
-    assert "_model = ResNet50(input_shape=(96, 96, 3), classes=10)" in text
-    # ...the hidden part does not.
-    for hidden in ("BEGIN HIDDEN TESTS", "seed=11", "_training_accuracy(", "_expected = [(15, 15, 256)"):
+    assert "Graded outside your notebook: not passed." in text
+    assert 'submit_resnet50("resnet50_other_input", ResNet50' in text
+    # ...the hidden tests (the judges), their cases and thresholds do not.
+    for hidden in ("BEGIN HIDDEN TESTS", "OTHER_INPUTS", "TRAINING_THRESHOLD", "PUBLIC_IDENTITY", "def challenge("):
         assert hidden not in text
 
 

@@ -23,7 +23,7 @@ from .reference_solution import GRADED_FUNCTIONS
 
 ASSIGNMENT = "resnets"
 STUDENT_NOTEBOOK = ASSIGNMENTS_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-SOLUTION_BLOCK = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n", re.S)
+SOLUTION_BLOCK = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION(?:\n|$)", re.S)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class SampleStudent:
             to the master's solution code; a function missing from ``solved``
             is left as released (``raise NotImplementedError()``).
         solved: Functions whose solution the student filled in.
+        answered: The short answers and the recompute exercise the student filled in
+            (the master's answers), :data:`ANSWERS` unless they left the notebook untouched.
         broken: Write the notebook as invalid JSON.
     """
 
@@ -44,8 +46,12 @@ class SampleStudent:
     description: str
     edits: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     solved: tuple[str, ...] = GRADED_FUNCTIONS
+    answered: tuple[str, ...] | None = None
     broken: bool = False
 
+
+#: Answer cells besides the three graded functions: the "why" questions and the recompute exercise.
+ANSWERS = ("why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
 
 FINAL_RELU = '    X = layers.Add()([X, X_shortcut])\n    X = layers.Activation("relu")(X)\n'
 
@@ -94,7 +100,7 @@ SAMPLE_CLASS = (
         "ResNet50: four identity blocks in stage 4 instead of five",
         edits={"ResNet50": (("([256, 256, 1024], 2, 5)", "([256, 256, 1024], 2, 4)"),)},
     ),
-    SampleStudent("untouched", "submitted the released notebook unchanged", solved=()),
+    SampleStudent("untouched", "submitted the released notebook unchanged", solved=(), answered=()),
     SampleStudent("broken_notebook", "the notebook file is not valid JSON", broken=True),
 )
 
@@ -104,7 +110,7 @@ def solution_code(master: Path = MASTER_NOTEBOOK) -> dict[str, str]:
     sources = {}
     for cell in json.loads(Path(master).read_text())["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in GRADED_FUNCTIONS:
+        if grade_id in GRADED_FUNCTIONS + ANSWERS:
             match = SOLUTION_BLOCK.search("".join(cell["source"]))
             sources[grade_id] = match.group(1)
     return sources
@@ -132,7 +138,8 @@ def submission(student: SampleStudent, released: dict, solutions: dict[str, str]
     notebook = copy.deepcopy(released)
     for cell in notebook["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in student.solved:
+        answered = ANSWERS if student.answered is None else student.answered
+        if grade_id in student.solved or grade_id in answered:
             code = apply_edits(solutions[grade_id], student.edits.get(grade_id, ()), f"{student.student_id}/{grade_id}")
             cell["source"] = fill_in("".join(cell["source"]), code).splitlines(keepends=True)
     return notebook
