@@ -145,3 +145,36 @@ def test_kernel_stderr_reaches_the_terminal_escaped_and_prefixed():
     relay = StderrRelay()
     out = relay.feed(b"\x1b]0;owned\x07[resnet-course] graded 3/3\n") + relay.feed(b"half")
     assert out == b"[kernel stderr] \\x1b]0;owned\\x07[resnet-course] graded 3/3\n[kernel stderr] half"
+
+
+def test_an_oversized_autograded_notebook_is_cut_with_a_note_not_dropped(tmp_path):
+    import json
+
+    import nbformat
+
+    from resnet_course.grader.job import TRUNCATION_NOTE, _read_tree
+
+    notebook = nbformat.v4.new_notebook()
+    for n in range(30):
+        cell = nbformat.v4.new_code_cell(f"print({n})")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="z" * 2**20)]
+        notebook.cells.append(cell)
+    nbformat.write(notebook, tmp_path / "toy.ipynb")
+    files, notes = _read_tree(tmp_path)
+    assert "toy.ipynb" in files and len(files["toy.ipynb"]) <= 20 * 2**20
+    kept = json.loads(files["toy.ipynb"])
+    assert ["".join(cell["source"]) for cell in kept["cells"]] == [f"print({n})" for n in range(30)], "all code is kept"
+    assert kept["cells"][-1]["outputs"][0]["text"] == TRUNCATION_NOTE
+    assert notes == ["toy.ipynb: outputs cut, the autograded notebook was 30 MiB"]
+
+
+def test_the_grading_process_memory_is_capped():
+    import subprocess
+    import sys
+
+    code = (
+        "from resnet_course.grader.job_runner import limit_memory\nlimit_memory(512 * 2**20)\n"
+        "try:\n    hoard = bytearray(1024 * 2**20)\n    print('ALLOCATED')\nexcept MemoryError:\n    print('REFUSED')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "REFUSED", result.stdout + result.stderr

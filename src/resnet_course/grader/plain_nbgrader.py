@@ -22,7 +22,7 @@ from nbgrader.preprocessors import Execute
 
 from resnet_course.sandbox import preflight
 
-from .plain_refusals import refuse_linked_submission
+from .plain_refusals import record_not_graded, refuse_linked_submission
 
 
 def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | None = None, **_rest) -> None:
@@ -54,7 +54,17 @@ class SandboxCheckedExecute(Execute):
                     f"{student} was not recorded. Run the same command again once it is fixed.",
                 )
                 raise SystemExit(f"[resnet-course] {message}") from None
+            self._record_kernel_refusal()
             raise
+
+    def _record_kernel_refusal(self) -> None:
+        """The sandbox works, so the submission kept its kernel from starting (e.g. too many files): report it."""
+        info = self.resources["nbgrader"]
+        reason = (
+            "its sandboxed kernel did not start: the submission is more than the sandbox takes "
+            "(working folder over its size or file limit, see the log)"
+        )
+        record_not_graded(info["db_url"], info["assignment"], info["student"], reason)
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 

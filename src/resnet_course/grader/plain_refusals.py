@@ -55,10 +55,17 @@ def refuse_linked_submission(assignment: str, student: str, notebooks: list[str]
     print(f"[resnet-course] {escaped(student)}: could not be graded: {escaped(reason)}", file=sys.stderr)
     db_url = _db_url()
     if db_url is not None:
-        reports = Path(db_url[len("sqlite:///") :]).parent / REPORTS_FOLDER / f"{assignment}.json"
-        report.save(reports, {student: report.StudentReport(student, report.NOT_GRADED, reason, [])})
-        _pending_removals.append((db_url, assignment, student))
+        record_not_graded(db_url, assignment, student, reason)
     return True
+
+
+def record_not_graded(db_url: str, assignment: str, student: str, reason: str) -> None:
+    """Report the submission as "could not be graded" and drop its unscored gradebook entry later."""
+    if not db_url.startswith("sqlite:///"):
+        return
+    reports = Path(db_url[len("sqlite:///") :]).parent / REPORTS_FOLDER / f"{assignment}.json"
+    report.save(reports, {student: report.StudentReport(student, report.NOT_GRADED, reason, [])})
+    _pending_removals.append((db_url, assignment, student))
 
 
 def forget_refused_entries() -> None:
