@@ -35,15 +35,17 @@ def refuse_linked_submission(assignment: str, student: str, notebooks: list[str]
     """Refuse the submission when it holds a link; return whether it was refused.
 
     Args:
-        assignment: The assignment id nbgrader is grading.
-        student: The student id.
+        assignment: The assignment id nbgrader was given (may be a pattern such as ``*``).
+        student: The student id nbgrader was given (may be ``*``).
         notebooks: nbgrader's list of the submission's notebook paths
             (``<submitted>/<student>/<assignment>/<name>.ipynb``); emptied on refusal.
     """
     forget_refused_entries()
     if not notebooks:
         return False
-    submitted_root = Path(notebooks[0]).parents[2]
+    # nbgrader passes its command-line ids ("*" when grading every student): the path names this one.
+    folder = Path(notebooks[0]).parent
+    submitted_root, student, assignment = folder.parents[1], folder.parent.name, folder.name
     try:
         links = find_links(submitted_root, student, assignment)
     except OSError as error:  # fail closed: what cannot be checked is not graded
