@@ -22,6 +22,10 @@ c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 os.makedirs(os.path.join(ROOT, "autograder"), exist_ok=True)
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "autograder", "gradebook.db")
 
+# Each assignment's judges (solutions/<assignment>/grader_only/) decide the graded
+# cells outside the student's kernel: never released, never copied beside a submission.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grader_only"]
+
 # Students see a header naming the generator of their notebook.
 c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
 
@@ -57,8 +61,14 @@ except ImportError:
 # (resnet_course/grader/plain_nbgrader.py). SandboxCheckedExecute takes the
 # c.Execute settings above.
 c.Autograde.pre_convert_hook = "resnet_course.grader.plain_nbgrader.pre_convert_hook"
+# Trusted verdicts (resnet_course/grader/trusted_verdicts.py): the judges draw this
+# submission's inputs before the kernel starts and decide every graded cell from the
+# evidence it handed over, in a process of their own; the kernel's own outcome only
+# ever takes points away.
 c.Autograde.autograde_preprocessors = [
+    "resnet_course.grader.trusted_verdicts.WriteChallenge",
     "resnet_course.grader.plain_nbgrader.SandboxCheckedExecute",
+    "resnet_course.grader.trusted_verdicts.TrustedVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

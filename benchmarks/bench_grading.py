@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -40,20 +41,26 @@ def notebook_compute_seconds(course: Path, repeats: int = 5) -> float:
     return (time.perf_counter() - started) / repeats
 
 
-def grade_class(scratch: Path, label: str, students: int, workers: int) -> float:
-    """Grade a fresh class of ``students`` correct submissions; return the wall time."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the jobs, kernels and judges)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def grade_class(scratch: Path, label: str, students: int, workers: int) -> tuple[float, float]:
+    """Grade a fresh class of ``students`` correct submissions; return the wall and CPU seconds."""
     course_root = toy_course.course_copy(scratch / label)
     cases = [bad_submissions.Case(f"student{n:03d}", bad_submissions.CASES[0].build, 3) for n in range(students)]
     bad_submissions.write_class(course_root, cases)
     course = Course.load(course_root)
     limits = SandboxLimits(memory_bytes=768 * 2**20, max_processes=96, wall_seconds=300)
     settings = settings_for(course, limits, timeout=60)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     reports = autograde(course, toy_course.ASSIGNMENT, settings, workers=workers)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     scores = toy_course.scores(course_root)
     assert all(r.status == "graded" for r in reports.values()) and set(scores.values()) == {3.0}, reports
-    return seconds
+    return seconds, cpu
 
 
 def main() -> None:
@@ -66,8 +73,8 @@ def main() -> None:
         scratch = Path(folder)
         compute = notebook_compute_seconds(toy_course.course_copy(scratch / "compute"))
         grade_class(scratch, "warm-up", 1, 1)  # starts the forkserver, as any first run does
-        serial = grade_class(scratch, "serial", args.students, 1)
-        parallel = grade_class(scratch, "parallel", args.students, 2)
+        serial, serial_cpu = grade_class(scratch, "serial", args.students, 1)
+        parallel, _ = grade_class(scratch, "parallel", args.students, 2)
     per_submission = serial / args.students
     print(f"class of {args.students} toy submissions on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f})")
     print(f"notebook's own compute:        {compute * 1000:.1f} ms per submission")
@@ -77,6 +84,7 @@ def main() -> None:
         f"(x{serial / parallel:.2f})"
     )
     print(f"overhead per submission:       {per_submission - compute:.2f} s serially (target <= 5 s)")
+    print(f"CPU per submission:            {serial_cpu / args.students:.2f} CPU-s serially (kernel, nbgrader, judges)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The mistake each failed test named: read from the autograded notebooks, as data.
 
-A failed test cell keeps its error output (``ename``, ``evalue``) in the
-autograded copy of the notebook, and the self-checks (``checks.py``) put the
-diagnosis in that message. :func:`mistake_name` turns a message into a short
+A failed test cell's error output (``ename``, ``evalue``) in the autograded
+copy of the notebook is the trusted verdict (``trusted_verdicts.py``): the
+judges' message, decided outside the kernel, which carries the checks'
+diagnosis. Its prefix is dropped, and the line quoting the kernel's own
+error, and everything after it, is never read (the kernel wrote it). :func:`mistake_name` turns a message into a short
 name to count, with one simple, documented rule:
 
 1. the text after ``likely mistake:`` (the self-checks' hint line), up to its
@@ -16,8 +18,7 @@ name to count, with one simple, documented rule:
 
 Whitespace runs become one space, control characters and terminal escape
 sequences are dropped, and a name is cut to :data:`NAME_LIMIT` characters.
-Nothing in a notebook is executed or rendered here. The source is this one
-module, so that verdicts decided outside the kernel can replace it later.
+Nothing in a notebook is executed or rendered here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import re
 from pathlib import Path
 
 from .course import Course
+from .trusted_verdicts import FAILED_MARK, KERNEL_ERROR_MARK
 
 HINT = "likely mistake:"
 NAME_LIMIT = 160
@@ -44,9 +46,19 @@ def clean_text(text: str, limit: int = NAME_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _verdict_lines(evalue: str) -> list[str]:
+    """The lines of a verdict's message, without its prefix and without what the kernel said."""
+    lines = []
+    for line in str(evalue).splitlines():
+        if line.startswith(KERNEL_ERROR_MARK):
+            break
+        lines.append(line[len(FAILED_MARK) :].strip() if line.startswith(FAILED_MARK) else line)
+    return lines
+
+
 def mistake_name(ename: str, evalue: str) -> str:
     """The short name of the mistake an error message names (rules in the module docstring)."""
-    lines = [clean_text(line, 10 * NAME_LIMIT) for line in str(evalue).splitlines()]
+    lines = [clean_text(line, 10 * NAME_LIMIT) for line in _verdict_lines(evalue)]
     for line in lines:
         if line.lower().startswith(HINT):
             hint = _FIRST_CLAUSE.split(line[len(HINT) :].strip(), maxsplit=1)[0].rstrip(".")

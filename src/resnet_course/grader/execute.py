@@ -38,6 +38,7 @@ from traitlets import Float, List, Unicode
 from resnet_course.sandbox.kernelspec import KERNEL_NAME, kernel_manager
 
 from . import kernel_guard
+from .kernel_messages import MalformedMessagesTolerated
 
 # Installing the guard imports the protected modules: allow for a loaded machine.
 GUARD_TIMEOUT_S = 120
@@ -45,7 +46,7 @@ GUARD_TIMEOUT_S = 120
 DEFAULT_PROTECTED_MODULES = ["builtins", "math", "numpy", "numpy.linalg"]
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(MalformedMessagesTolerated, Execute):
     """Execute a notebook in a sandboxed kernel, guarding test cells."""
 
     protected_modules = List(

@@ -41,6 +41,12 @@ def check_result(result: JobResult, launcher_arguments: list[str], recorded: int
         recorded: Submissions already recorded in this run.
         waiting: Submissions not yet graded, besides this one.
     """
+    if result.judges_fault:
+        raise GradingStopped(
+            f"grading stopped at {result.student}: {result.judges_fault}. The {recorded} submissions graded "
+            f"before were recorded; {result.student} and the {waiting} not yet graded were not. Fix the "
+            "judges file and run the same command again."
+        )
     if result.graded or not result.kernel_start_failed:
         return
     failure = preflight.problem(launcher_arguments)

@@ -25,6 +25,8 @@ from traitlets.config import Config
 
 from .execute import SandboxedExecute
 from .job_types import JobResult
+from .judging import JUDGES_FOLDER
+from .trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
 
 LOG_TAIL = 6000
 JOB_MEMORY_BYTES = 2 * 1024**3
@@ -41,8 +43,11 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.CourseDirectory.db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
     config.CourseDirectory.assignment_id = job["assignment"]
     config.CourseDirectory.student_id = job["student"]
+    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", JUDGES_FOLDER]
     config.Autograde.autograde_preprocessors = [
+        WriteChallenge,
         SandboxedExecute,
+        TrustedVerdicts,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -180,6 +185,8 @@ def main(root_argument: str | None = None) -> None:
     root = Path(root_argument or sys.argv[1])
     try:
         result = run(root)
+    except JudgesFault as fault:
+        result = JobResult(root.name, False, "the assignment's judges failed", judges_fault=str(fault))
     except MissingEntry as error:
         result = JobResult(root.name, False, f"the gradebook lacks an entry: {error}")
     (root / "result.json").write_text(json.dumps(dataclasses.asdict(result)))

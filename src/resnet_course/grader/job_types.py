@@ -68,6 +68,8 @@ class JobResult:
         log: The end of nbgrader's log.
         kernel_start_failed: Why the sandboxed kernel never answered, when it did not (the
             coordinator then checks whether the machine is at fault; ``instructor_faults.py``).
+        judges_fault: Why the assignment's judges could not decide (missing or broken judges file:
+            the instructor's fault, so the coordinator stops the run).
     """
 
     student: str
@@ -82,3 +84,4 @@ class JobResult:
     seconds: float = 0.0
     log: str = ""
     kernel_start_failed: str | None = None
+    judges_fault: str | None = None

@@ -22,6 +22,7 @@ from nbgrader.preprocessors import Execute
 
 from resnet_course.sandbox import preflight
 
+from .kernel_messages import MalformedMessagesTolerated
 from .plain_refusals import record_not_graded, refuse_linked_submission
 
 
@@ -38,7 +39,7 @@ def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | 
     refuse_linked_submission(assignment, student, notebooks if notebooks is not None else [])
 
 
-class SandboxCheckedExecute(Execute):
+class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
     """nbgrader's Execute, stopping the run when a kernel cannot start because the sandbox broke."""
 
     async def async_start_new_kernel_client(self):
@@ -48,7 +49,7 @@ class SandboxCheckedExecute(Execute):
             try:
                 preflight.check(installed_kernel=True)
             except preflight.SandboxCheckFailed as failure:
-                student = self._forget_attempt()
+                student = forget_attempt(self.resources)
                 message = failure.stop_message(
                     f"at {student}, whose kernel could not start",
                     f"{student} was not recorded. Run the same command again once it is fixed.",
@@ -68,14 +69,15 @@ class SandboxCheckedExecute(Execute):
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 
-    def _forget_attempt(self) -> str:
-        """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
-        info = self.resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            try:
-                submission = gradebook.find_submission(info["assignment"], info["student"])
-            except MissingEntry:
-                return info["student"]
-            if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
-                gradebook.remove_submission(info["assignment"], info["student"])
-        return info["student"]
+
+def forget_attempt(resources) -> str:
+    """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
+    info = resources["nbgrader"]
+    with Gradebook(info["db_url"]) as gradebook:
+        try:
+            submission = gradebook.find_submission(info["assignment"], info["student"])
+        except MissingEntry:
+            return info["student"]
+        if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
+            gradebook.remove_submission(info["assignment"], info["student"])
+    return info["student"]

@@ -14,6 +14,10 @@ student's process could undo from inside:
   the protocol needs: small ``status`` messages, and the first error of each
   cell, cut to its name and value (a cell that errors must still earn
   nothing). An error over ``MAX_ERROR_BYTES`` is cut likewise at any time;
+* evidence: display outputs carrying evidence for the grader
+  (``resnet_course.evidence``) decide grades, so they are counted in a
+  budget of their own (``EVIDENCE_BYTES``) and pass after the output cap;
+  past that budget they count as any output;
 * reply cap: a shell, control or stdin message from the kernel larger than
   ``MAX_REPLY_BYTES`` is dropped (real replies are small);
 * message cap: a single frame larger than ``MAX_FRAME_BYTES`` is refused by
@@ -39,6 +43,9 @@ MAX_ERROR_BYTES = 256 * 1024
 MAX_REPLY_BYTES = 1024 * 1024
 MAX_STATUS_BYTES = 4096
 MAX_NOTICES = 1000
+#: All evidence one kernel may send (a ResNet50 configuration is about 60 KiB compressed).
+EVIDENCE_BYTES = 32 * 1024 * 1024
+EVIDENCE_MIME = b"application/vnd.resnet-course.evidence+json"
 # Routing id of the bridge's shell and stdin sockets: the kernel answers
 # stdin requests to the shell's sender, so both must carry the same id.
 BRIDGE_ID = b"resnet-sandbox-bridge"
@@ -71,6 +78,7 @@ class KernelBridge:
         )
         self.output_budget = output_bytes
         self.output_sent = 0
+        self.evidence_sent = 0
         self.dropped_messages = 0
         self._noticed: set[tuple[str, str]] = set()
         # The client's execute requests (msg_id -> whether an error of it was passed after the cap):
@@ -161,6 +169,10 @@ class KernelBridge:
         except (ValueError, IndexError):
             return frames if len(frames) < 2 and sum(map(len, frames)) < 1024 else None  # subscriptions
         size = sum(len(f) for f in frames)
+        if msg_type == "display_data" and EVIDENCE_MIME in frames[index + 5][:4096]:
+            self.evidence_sent += size
+            if self.evidence_sent <= EVIDENCE_BYTES:
+                return frames
         self.output_sent += size
         within = self.output_sent <= self.output_budget
         if msg_type == "status" and size <= MAX_STATUS_BYTES:

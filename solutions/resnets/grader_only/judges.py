@@ -1,0 +1,331 @@
+"""Judges of the resnets assignment: its hidden tests, run by the grader outside the student's kernel.
+
+Each graded cell of the master notebook hands over evidence (resnet_course.evidence); the
+judge here decides its points. Cases, seeds, expected counts and the training threshold
+exist only in this file, which is never released and never enters a sandbox that runs
+student code. Models arrive as JSON configuration and are rebuilt as data
+(resnet_course.grader.safe_models); the check functions then set every weight themselves.
+"""
+
+import hashlib
+import os
+
+import numpy as np
+
+from resnet_course.grader.judging import Rejected, Verdict
+
+PARAMETER_COUNTS = (23_600_006, 23_546_886, 53_120)  # total, trainable, non-trainable
+TRAINING_THRESHOLD = 0.80
+TRAINING_SEED = 0
+#: Other inputs whose last feature map is still 2x2 (37 to 68 pixels), so every correct head agrees.
+OTHER_INPUTS = [((56, 48, 3), 10), ((64, 64, 3), 10), ((48, 60, 3), 4), ((40, 44, 3), 8)]
+PUBLIC_IDENTITY = {"f": 3, "filters": [2, 4, 3], "input_shape": [4, 6, 5, 3], "seed": 0}
+PUBLIC_CONVOLUTIONAL = {"f": 3, "filters": [2, 4, 6], "s": 2, "input_shape": [4, 6, 5, 3], "seed": 0}
+STANDARD = [((64, 64, 3), 6)]
+
+
+def _block_case(rng, convolutional: bool) -> dict:
+    channels = rng.randint(2, 6)
+    f = rng.choice([1, 2, 3, 5])
+    filters = [rng.randint(2, 6), rng.randint(2, 6), rng.randint(2, 7) if convolutional else channels]
+    case = {"f": f, "filters": filters, "input_shape": [rng.randint(2, 3), rng.randint(4, 9), rng.randint(4, 9), channels]}
+    if convolutional:
+        case["s"] = rng.choice([1, 2, 3])
+    case["seed"] = rng.randint(1, 10_000)
+    return case
+
+
+def challenge(rng):
+    """This submission's cases: block sizes, kernel initializer and seeds, and ResNet50's other input."""
+    stddev = round(rng.uniform(0.02, 0.09), 4)
+
+    def cases(items):
+        return [{**item, "input_shape": item["input_shape"][1:], "initializer": {"stddev": stddev}, **_keep(item)} for item in items]
+
+    return {
+        "identity_block": cases([PUBLIC_IDENTITY]),
+        "identity_block_shapes": cases([_block_case(rng, False) for _ in range(3)]),
+        "identity_block_values": cases([_block_case(rng, False) for _ in range(2)]),
+        "convolutional_block": cases([PUBLIC_CONVOLUTIONAL]),
+        "convolutional_block_shapes": cases([_block_case(rng, True) for _ in range(3)]),
+        "convolutional_block_values": cases([_block_case(rng, True) for _ in range(2)]),
+        "resnet50": _resnet50_request(STANDARD),
+        "resnet50_counts": _resnet50_request(STANDARD, with_blocks=False),
+        "resnet50_stages": _resnet50_request(STANDARD, with_blocks=False),
+        "resnet50_other_input": _resnet50_request([rng.choice(OTHER_INPUTS)]),
+        "training": _resnet50_request(STANDARD, with_blocks=False),
+    }
+
+
+def _keep(item):
+    """What the judge needs back that the kernel does not: the batch size and the seed."""
+    return {"batch": item["input_shape"][0], "seed": item["seed"]}
+
+
+# -- loading the evidence ------------------------------------------------------------------
+
+_LOADED = {}
+
+
+def _load(entry):
+    """A model from one ``{"config": ...}`` or ``{"error": ...}`` entry; each configuration is rebuilt once."""
+    from resnet_course.grader.safe_models import UnsafeModel, load_model
+
+    if not isinstance(entry, dict) or "config" not in entry:
+        error = entry.get("error", "nothing was built") if isinstance(entry, dict) else "nothing was built"
+        raise Rejected(f"building it raised {error}")
+    digest = hashlib.sha256(str(entry["config"]).encode()).hexdigest()
+    if digest not in _LOADED:
+        try:
+            _LOADED.clear()  # one model at a time keeps the judges' memory small
+            _LOADED[digest] = load_model(entry["config"])
+        except UnsafeModel as problem:
+            raise Rejected(str(problem)) from None
+    return _LOADED[digest]
+
+
+def _models(payload, expected: int, what: str) -> list:
+    items = payload.get(what) if isinstance(payload, dict) else None
+    if not isinstance(items, list) or len(items) != expected:
+        raise Rejected("the cell did not hand over what the grader asked for; run it unchanged")
+    return items
+
+
+def _check_initializers(model, stddev: float, name: str) -> None:
+    for layer in model.layers:
+        if type(layer).__name__ == "Conv2D":
+            config = layer.get_config().get("kernel_initializer") or {}
+            inner = config.get("config", {}) if isinstance(config, dict) else {}
+            if config.get("class_name") != "RandomNormal" or inner.get("stddev") != stddev or inner.get("seed") != 0:
+                raise Rejected(
+                    f"{name}: a Conv2D does not use the block's initializer as initializer(seed=0); "
+                    "pass kernel_initializer=initializer(seed=0) to every Conv2D"
+                )
+
+
+# -- the blocks ------------------------------------------------------------------------------
+
+
+def _block_models(kind, payload, cases):
+    built = []
+    for case, models in zip(cases, _models(payload, len(cases), "cases")):
+        if not isinstance(models, dict):
+            raise Rejected("the cell did not hand over what the grader asked for")
+        pair = {True: _load(models.get("true")), False: _load(models.get("false"))}
+        for model in pair.values():
+            _check_initializers(model, case["initializer"]["stddev"], kind)
+        built.append((case, pair))
+    return built
+
+
+def _verify_values(kind, payload, cases) -> Verdict:
+    from resnet_course import checks
+
+    for case, pair in _block_models(kind, payload, cases):
+        arguments = {"f": case["f"], "filters": tuple(case["filters"]), "seed": case["seed"]}
+        if "s" in case:
+            arguments["s"] = case["s"]
+        input_shape = (case["batch"], *case["input_shape"])
+        checks.verify_block_models(kind, pair, input_shape=input_shape, **arguments)
+    return Verdict(True, f"{kind} computes the right values on the grader's cases, in training and inference mode.")
+
+
+def _expected_block_shape(case):
+    height, width, _ = case["input_shape"]
+    stride = case.get("s", 1)
+    return ((height - 1) // stride + 1, (width - 1) // stride + 1, case["filters"][2])
+
+
+def _verify_shapes(kind, payload, cases) -> Verdict:
+    for case, pair in _block_models(kind, payload, cases):
+        expected = _expected_block_shape(case)
+        for training, model in pair.items():
+            got = tuple(int(d) for d in model.output.shape[1:])
+            if got != expected:
+                arguments = f"f={case['f']}, filters={case['filters']}" + (f", s={case['s']}" if "s" in case else "")
+                raise Rejected(f"{kind}({arguments}) on an input of shape {tuple(case['input_shape'])}: output shape {got}, expected {expected}")
+    return Verdict(True, f"{kind} gives the right output shapes for the grader's sizes and filters.")
+
+
+# -- ResNet50 ------------------------------------------------------------------------------
+# ResNet50 is judged with the student's own blocks: the reference here is the reference stem,
+# wiring and head around the blocks as the student wrote them, so a block's mistake costs the
+# block's points only. The training test asks for the whole solution to be right.
+
+STAGES = [([64, 64, 256], 1, 2), ([128, 128, 512], 2, 3), ([256, 256, 1024], 2, 5), ([512, 512, 2048], 2, 2)]
+STAGE_SHAPES_64 = [(15, 15, 256), (8, 8, 512), (4, 4, 1024), (2, 2, 2048)]
+
+
+def _stage_plan(shape):
+    """Each stage's (filters, stride, identity blocks, input shape), for one input size."""
+    height, width = ((d + 6 - 7) // 2 + 1 for d in shape[:2])
+    height, width = (height - 3) // 2 + 1, (width - 3) // 2 + 1
+    channels, plan = 64, []
+    for filters, stride, identities in STAGES:
+        plan.append((filters, stride, identities, (height, width, channels)))
+        height, width, channels = (height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]
+    return plan
+
+
+def _block_cases(shape):
+    cases = []
+    for filters, stride, _, (height, width, channels) in _stage_plan(shape):
+        cases.append({"kind": "convolutional_block", "f": 3, "filters": filters, "s": stride, "input_shape": [height, width, channels]})
+        out = [(height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]]
+        cases.append({"kind": "identity_block", "f": 3, "filters": filters, "input_shape": out})
+    return cases
+
+
+def _resnet50_request(sizes, with_blocks=True):
+    return {"sizes": [[list(shape), classes] for shape, classes in sizes], "blocks": [_block_cases(shape) if with_blocks else [] for shape, _ in sizes]}
+
+
+def _resnet50(payload, asked):
+    (entry,) = _models(payload, len(asked["sizes"]), "models")
+    (shape, classes), = asked["sizes"]
+    return _load(entry), tuple(shape), classes
+
+
+def _composite(payload, asked):
+    """The reference ResNet50 around the student's own blocks, and the names of its checkpoints."""
+    from resnet_course.keras_setup import import_keras
+
+    keras = import_keras()
+    layers = keras.layers
+    (shape, classes), = asked["sizes"]
+    (block_entries,) = _models(payload, 1, "blocks")
+    if not isinstance(block_entries, list) or len(block_entries) != 2 * len(STAGES):
+        raise Rejected("the cell did not hand over the blocks the grader asked for; run it unchanged")
+    from resnet_course.grader.safe_models import UnsafeModel, load_model
+
+    try:
+        blocks = [load_model(entry["config"]) for entry in block_entries]
+    except (UnsafeModel, KeyError, TypeError) as problem:
+        raise Rejected(f"your blocks, built alone at ResNet50's sizes, could not be rebuilt: {problem}") from None
+    inputs = keras.Input(tuple(shape))
+    x = layers.ZeroPadding2D((3, 3))(inputs)
+    x = layers.Conv2D(64, kernel_size=7, strides=2)(x)
+    x = layers.BatchNormalization(axis=3)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(pool_size=3, strides=2)(x)
+    checkpoints = [("the stem (before stage 2)", x)]
+    for index, (_, _, identities, _) in enumerate(_stage_plan(shape)):
+        x = blocks[2 * index](x)
+        for _ in range(identities):
+            x = blocks[2 * index + 1](x)
+        checkpoints.append((f"the output of stage {index + 2}", x))
+    x = layers.AveragePooling2D(pool_size=2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(classes, activation="softmax")(x)
+    checkpoints.append(("the output probabilities", x))
+    return keras.Model(inputs, [t for _, t in checkpoints]), [name for name, _ in checkpoints]
+
+
+def _behaviour(payload, asked) -> Verdict:
+    from resnet_course.grader import behaviour
+
+    model, shape, classes = _resnet50(payload, asked)
+    reference, names = _composite(payload, asked)
+    if tuple(model.output.shape[1:]) != (classes,):
+        raise Rejected(f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)")
+    x = behaviour.probe_input(shape)
+    for training in (False, True):
+        behaviour.set_shape_seeded_weights(model)
+        behaviour.set_shape_seeded_weights(reference)
+        expected = [np.asarray(value) for value in reference(x, training=training)]
+        divergence = behaviour.first_divergence(list(zip(names, expected)), behaviour.layer_outputs(model, x, training))
+        if divergence:
+            mode = "training mode (batch statistics)" if training else "inference mode (moving averages)"
+            raise Rejected(f"ResNet50 on {shape} inputs with {classes} classes, in {mode}, with your own blocks: {divergence}")
+    return Verdict(True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes.")
+
+
+def _stage_shapes_found(model, shape):
+    """The expected stage output shapes, in order, that are missing from the model's graph."""
+    found = [tuple(int(d) for d in layer.output.shape[1:]) for layer in model.layers if hasattr(layer, "output")]
+    missing, position = [], 0
+    for expected in _stage_output_shapes(shape):
+        try:
+            position = found.index(expected, position) + 1
+        except ValueError:
+            missing.append(expected)
+    return missing
+
+
+def _stage_output_shapes(shape):
+    shapes = []
+    for filters, stride, _, (height, width, _) in _stage_plan(shape):
+        shapes.append(((height - 1) // stride + 1, (width - 1) // stride + 1, filters[2]))
+    return shapes
+
+
+def judge_stage_shapes(payload, asked) -> Verdict:
+    model, shape, _ = _resnet50(payload, asked)
+    missing = _stage_shapes_found(model, shape)
+    if missing:
+        raise Rejected(f"output shapes of stages 2 to 5: expected {_stage_output_shapes(shape)}, in order; missing {missing}")
+    return Verdict(True, f"every stage ends in the right shape: {_stage_output_shapes(shape)}.")
+
+
+def judge_parameter_counts(payload, asked) -> Verdict:
+    from resnet_course.grading import parameter_counts
+
+    model, shape, _ = _resnet50(payload, asked)
+    got = parameter_counts(model)
+    if got != PARAMETER_COUNTS:
+        raise Rejected(f"ResNet50 parameter counts (total, trainable, non-trainable): expected {PARAMETER_COUNTS}, got {got}")
+    if _stage_shapes_found(model, shape):
+        raise Rejected("ResNet50 has the right number of parameters, but its stages do not end in the right shapes")
+    return Verdict(True, "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not.")
+
+
+#: The cells whose verdicts the training test needs first: the whole solution must be right.
+TRAINING_NEEDS = ("test_identity_block_hidden_values", "test_convolutional_block_hidden_values", "test_ResNet50")
+
+
+def judge_training(payload, asked, earlier) -> Verdict:
+    """Train the student's architecture with the course's quick recipe and measure its test accuracy here."""
+    failed = [grade_id for grade_id in TRAINING_NEEDS if not (earlier.get(grade_id) and earlier[grade_id].passed)]
+    if failed:
+        raise Rejected(f"training skipped: fix the exercises first ({', '.join(failed)} did not pass)")
+    if os.environ.get("RESNET_COURSE_TRAINING_TEST") == "skip":
+        raise Rejected("the training test was skipped by the grader's configuration (RESNET_COURSE_TRAINING_TEST=skip)")
+    from resnet_course import data, training
+    from resnet_course.grader.safe_models import load_model
+    from resnet_course.keras_setup import import_keras
+
+    _LOADED.clear()
+    import_keras().utils.set_random_seed(TRAINING_SEED)
+    model = load_model(payload["models"][0]["config"])
+    X_train, Y_train, X_test, Y_test = data.model_inputs(data.load_signs())
+    training.train(model, X_train, Y_train, recipe=training.QUICK_RECIPE, verbose=0)
+    accuracy = training.evaluate(model, X_test, Y_test)["accuracy"]
+    if not accuracy >= TRAINING_THRESHOLD:
+        raise Rejected(
+            f"your ResNet50 reached a test accuracy of {accuracy:.3f} after the course's quick recipe (seed "
+            f"{TRAINING_SEED}); at least {TRAINING_THRESHOLD} is required. The reference passes with this recipe."
+        )
+    return Verdict(True, f"trained with the course's quick recipe: test accuracy {accuracy:.3f} (at least {TRAINING_THRESHOLD}).")
+
+
+def _values(kind):
+    return lambda payload, cases: _verify_values(kind, payload, cases)
+
+
+def _shapes(kind):
+    return lambda payload, cases: _verify_shapes(kind, payload, cases)
+
+
+JUDGES = {
+    "test_identity_block": ("identity_block", _values("identity_block")),
+    "test_identity_block_hidden_shapes": ("identity_block_shapes", _shapes("identity_block")),
+    "test_identity_block_hidden_values": ("identity_block_values", _values("identity_block")),
+    "test_convolutional_block": ("convolutional_block", _values("convolutional_block")),
+    "test_convolutional_block_hidden_shapes": ("convolutional_block_shapes", _shapes("convolutional_block")),
+    "test_convolutional_block_hidden_values": ("convolutional_block_values", _values("convolutional_block")),
+    "test_ResNet50": ("resnet50", _behaviour),
+    "test_ResNet50_hidden_parameter_counts": ("resnet50_counts", judge_parameter_counts),
+    "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", judge_stage_shapes),
+    "test_ResNet50_hidden_other_input": ("resnet50_other_input", _behaviour),
+    "test_training_accuracy": ("training", judge_training),
+}

@@ -1,0 +1,114 @@
+"""The course's judges: what decides each graded cell's points, outside the student's kernel.
+
+An assignment's judges live beside its master notebook, in
+``<source>/<assignment>/grader_only/judges.py`` (``grader_only`` is in
+nbgrader's ignore list, so it is never released or copied next to a
+submission). The module defines:
+
+* ``challenge(rng) -> dict``: the inputs each evidence key gets, drawn for
+  one submission with ``rng`` (a ``random.Random`` seeded from the student
+  and the assignment, so a regrade asks the same);
+* ``JUDGES``: grade id -> ``(evidence key, judge)``, where
+  ``judge(payload, challenge_part)`` returns a :class:`Verdict` or raises
+  ``AssertionError`` (or :class:`Rejected`) with a message for the student;
+  a judge with a third parameter also gets the verdicts of the cells judged
+  before it (the notebook's order), e.g. a training test that needs the
+  exercises right first.
+
+A judge sees only data. Whatever it raises about the evidence is the
+student's answer being wrong; a judges file that cannot be loaded, or a
+grade id it does not cover, is the instructor's fault and stops grading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import inspect
+import random
+import sys
+from pathlib import Path
+
+JUDGES_FOLDER = "grader_only"
+JUDGES_FILE = "judges.py"
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The trusted outcome of one graded cell.
+
+    Attributes:
+        passed: Whether the cell earns its points.
+        message: What the student reads in the feedback.
+    """
+
+    passed: bool
+    message: str
+
+
+class Rejected(AssertionError):
+    """The evidence shows a wrong answer; the message says what is wrong."""
+
+
+class JudgesError(RuntimeError):
+    """The instructor's judges are missing or broken: grading must stop, no student is scored."""
+
+
+def judges_dir(source_assignment_dir: Path) -> Path:
+    return Path(source_assignment_dir) / JUDGES_FOLDER
+
+
+def load_judges(folder: Path):
+    """Import ``folder/judges.py`` as a fresh module (its folder first on ``sys.path`` for helpers beside it)."""
+    path = Path(folder) / JUDGES_FILE
+    if not path.is_file():
+        raise JudgesError(f"no judges file at {path}: every graded cell needs a judge outside the notebook")
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(f"course_judges_{abs(hash(str(path)))}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise JudgesError(f"the judges file {path} could not be loaded: {type(error).__name__}: {error}") from error
+    finally:
+        sys.path.remove(str(path.parent))
+    if not isinstance(getattr(module, "JUDGES", None), dict) or not callable(getattr(module, "challenge", None)):
+        raise JudgesError(f"{path} must define JUDGES (a dict) and challenge(rng)")
+    return module
+
+
+def challenge_for(judges, assignment: str, student: str) -> dict:
+    """The inputs this submission's evidence is built on (the same on every regrade)."""
+    digest = hashlib.sha256(f"{assignment}\0{student}".encode()).digest()
+    return judges.challenge(random.Random(int.from_bytes(digest[:8], "big")))
+
+
+def check_coverage(judges, graded_ids) -> None:
+    """Every graded cell of the notebook must have a judge."""
+    missing = sorted(set(graded_ids) - set(judges.JUDGES))
+    if missing:
+        raise JudgesError(f"graded cells without a judge in judges.py: {', '.join(missing)}")
+
+
+def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict, earlier: dict | None = None) -> Verdict:
+    """Judge one graded cell from the evidence its own outputs carried."""
+    key, judge = judges.JUDGES[grade_id]
+    payload = evidence.get(key)
+    if payload is None:
+        return Verdict(False, "the cell handed nothing to the grader: run it without changing it")
+    if isinstance(payload, dict) and payload.get("__bad_evidence__"):
+        return Verdict(False, payload["__bad_evidence__"])
+    try:
+        if len(inspect.signature(judge).parameters) >= 3:
+            verdict = judge(payload, challenge.get(key), dict(earlier or {}))
+        else:
+            verdict = judge(payload, challenge.get(key))
+    except AssertionError as error:
+        return Verdict(False, str(error) or "wrong answer")
+    except Exception as error:  # the student's model or values broke the judge's computation
+        problem = f"{type(error).__name__}: {error}"[:800]
+        return Verdict(False, f"the grader could not use what the cell handed over: {problem}")
+    if not isinstance(verdict, Verdict):
+        raise JudgesError(f"judge for {grade_id} returned {type(verdict).__name__}, not a Verdict")
+    return verdict

@@ -1,0 +1,126 @@
+"""nbgrader steps that take the decision on every graded cell out of the student's kernel.
+
+Both grading paths (the course's grader and plain ``nbgrader autograde``)
+run them around the sandboxed Execute step:
+
+1. :class:`WriteChallenge`, before it: loads the assignment's judges
+   (``judging.py``), draws this submission's inputs and writes them where
+   the notebook's evidence requests read them.
+2. :class:`TrustedVerdicts`, after it: reads each graded cell's evidence,
+   has the judges decide in a fresh process (``judge_process.py``), and
+   replaces the cell's outputs with the verdict. nbgrader's SaveAutoGrades
+   then scores the cell from those outputs alone: an error output means no
+   points. Nothing the kernel printed, displayed or claimed about itself
+   survives in a graded cell, so the kernel cannot award itself points; a
+   cell whose own run raised still earns nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
+
+from resnet_course.evidence import CHALLENGE_FILE
+
+from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
+from .judge_process import run_judges
+from .judging import JudgesError, challenge_for, judges_dir, load_judges
+
+PASSED_MARK = "Graded outside your notebook: passed."
+FAILED_MARK = "Graded outside your notebook: not passed."
+#: Starts the line that quotes the kernel's own error (untrusted text, after the verdict).
+KERNEL_ERROR_MARK = "The cell also raised"
+
+
+def _judges_folder(config, assignment: str) -> Path:
+    coursedir = CourseDirectory(config=config)
+    return judges_dir(Path(coursedir.format_path(coursedir.source_directory, ".", assignment)))
+
+
+def _graded_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code" and utils.is_grade(cell)]
+
+
+class JudgesFault(SystemExit):
+    """The judges could not decide: the instructor's fault. A ``SystemExit``, so that nbgrader,
+    which records an ``Exception`` from a step against the student, lets it stop the run."""
+
+
+def _stop(resources, error: JudgesError):
+    from .plain_nbgrader import forget_attempt
+
+    student = forget_attempt(resources)
+    raise JudgesFault(f"[resnet-course] the judges failed at {student}, who was not recorded: {error}") from None
+
+
+class WriteChallenge(Preprocessor):
+    """Write this submission's challenge into the notebook's folder before the kernel starts."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        folder = _judges_folder(self.config, info["assignment"])
+        try:
+            judges = load_judges(folder)
+            challenge = challenge_for(judges, info["assignment"], info["student"])
+        except JudgesError as error:
+            _stop(resources, error)
+        resources["trusted"] = {"folder": str(folder), "challenge": challenge}
+        path = Path(resources.get("metadata", {}).get("path") or ".") / CHALLENGE_FILE
+        path.write_text(json.dumps(challenge))
+        return nb, resources
+
+
+class TrustedVerdicts(Preprocessor):
+    """Replace each graded cell's outputs with the judges' verdict on its evidence."""
+
+    def preprocess(self, nb, resources):
+        trusted = resources.get("trusted")
+        if trusted is None:
+            raise JudgesError("TrustedVerdicts needs WriteChallenge before the Execute step")
+        graded = _graded_cells(nb)
+        evidence, errored = {}, {}
+        for cell in graded:
+            found = cell_evidence(cell)
+            evidence[cell.metadata.nbgrader["grade_id"]] = {
+                key: {"__bad_evidence__": str(value)} if isinstance(value, BadEvidence) else value
+                for key, value in found.items()
+            }
+            errored[cell.metadata.nbgrader["grade_id"]] = _kernel_error(cell)
+        for cell in nb.cells:
+            strip_evidence(cell)
+        request = {"graded": list(evidence), "evidence": evidence, "challenge": trusted["challenge"]}
+        try:
+            verdicts = run_judges(Path(trusted["folder"]), request) if graded else {}
+        except JudgesError as error:
+            _stop(resources, error)
+        for cell in graded:
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            cell.outputs = _verdict_outputs(verdicts[grade_id], errored[grade_id])
+        resources["trusted"]["verdicts"] = {key: [v.passed, v.message] for key, v in verdicts.items()}
+        return nb, resources
+
+
+def _kernel_error(cell) -> str | None:
+    """The error the cell's own run ended with, as the kernel reported it (untrusted: it only takes points away)."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:1000]
+    return None
+
+
+def _verdict_outputs(verdict, kernel_error: str | None) -> list:
+    """The graded cell's new outputs: the verdict first; what the kernel raised, if anything, after it."""
+    if verdict.passed and kernel_error is None:
+        return [new_output("stream", name="stdout", text=f"{PASSED_MARK} {verdict.message}".strip() + "\n")]
+    if verdict.passed:
+        text = f"{FAILED_MARK} The cell raised an error when it ran, and such a cell earns nothing."
+    else:
+        text = f"{FAILED_MARK} {verdict.message}"
+    if kernel_error is not None:
+        text += f"\n{KERNEL_ERROR_MARK} {kernel_error}"
+    return [new_output("error", ename="NotPassed", evalue=text, traceback=text.splitlines())]

@@ -1,0 +1,108 @@
+"""Scoring attacks on the real resnets notebook, graded by the course's grader with trusted verdicts.
+
+Three students hand in the same wrong solution as ``no_final_relu`` (the identity block
+misses its final ReLU) plus an attack: a forged display of a pass and of evidence, an
+IPython hook that clears every error, and a print of the kernel's input history. Each
+must score exactly what ``no_final_relu`` scores, and the history printer's feedback
+must hold no line of the hidden tests (the judges). The training test is skipped
+(``RESNET_COURSE_TRAINING_TEST=skip``): the scores compared exclude its 5 points.
+"""
+
+import html
+import json
+
+import pytest
+
+from resnet_course.grader.autograde import autograde, settings_for
+from resnet_course.grader.nbgrader_steps import generate_assignment, generate_feedback
+from resnet_course.instructor.demo import demo_course
+from resnet_course.instructor.sample_class import SAMPLE_CLASS, write_sample_class
+from resnet_course.paths import SOLUTIONS_DIR
+from resnet_course.sandbox.limits import SandboxLimits
+
+pytestmark = [pytest.mark.requires_tool("bwrap"), pytest.mark.slow]
+
+ATTACKS = {
+    "attack_forged_display": (
+        "from IPython.display import display\n"
+        "from resnet_course import evidence\n"
+        "_real = identity_block\n"
+        "def identity_block(*args, **kwargs):\n"
+        "    display({'text/plain': 'Graded outside your notebook: passed.'}, raw=True)\n"
+        "    return _real(*args, **kwargs)\n"
+        "evidence._send('identity_block_values', {'cases': []})\n"
+    ),
+    "attack_ipython_hook": (
+        "ip = get_ipython()\n"
+        "def _succeed(result):\n    result.error_in_exec = None\n"
+        "ip.events.register('post_run_cell', _succeed)\n"
+        "ip.showtraceback = lambda *a, **k: None\n"
+    ),
+    "attack_prints_history": (
+        "ip = get_ipython()\n"
+        "ip.events.register('post_run_cell', lambda result: print('HISTORY', repr(ip.user_ns.get('In'))))\n"
+    ),
+}
+
+
+def _insert_attack(path, code: str) -> None:
+    notebook = json.loads(path.read_text())
+    index = next(
+        i for i, cell in enumerate(notebook["cells"]) if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "identity_block"
+    )
+    cell = {"cell_type": "code", "execution_count": None, "id": "attack0", "metadata": {}, "outputs": [], "source": code}
+    notebook["cells"].insert(index + 1, cell)
+    path.write_text(json.dumps(notebook, indent=1))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    import os
+
+    root = tmp_path_factory.mktemp("resnets-attacks")
+    course = demo_course(root)
+    generate_assignment(course, "resnets")
+    students = [s for s in SAMPLE_CLASS if s.student_id in ("reference", "no_final_relu")]
+    write_sample_class(root / "submitted", students)
+    wrong = root / "submitted" / "no_final_relu" / "resnets" / "resnets.ipynb"
+    for name, code in ATTACKS.items():
+        target = root / "submitted" / name / "resnets"
+        target.mkdir(parents=True)
+        (target / "resnets.ipynb").write_text(wrong.read_text())
+        _insert_attack(target / "resnets.ipynb", code)
+    previous = os.environ.get("RESNET_COURSE_TRAINING_TEST")
+    os.environ["RESNET_COURSE_TRAINING_TEST"] = "skip"
+    try:
+        reports = autograde(course, "resnets", settings_for(course, SandboxLimits.from_env()), workers=2)
+    finally:
+        if previous is None:
+            os.environ.pop("RESNET_COURSE_TRAINING_TEST")
+        else:
+            os.environ["RESNET_COURSE_TRAINING_TEST"] = previous
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.coursedir.db_url) as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions("resnets")}
+    return {"course": course, "root": root, "reports": reports, "scores": scores}
+
+
+def test_reference_and_wrong_solution_score_as_the_judges_decide(graded):
+    scores = graded["scores"]
+    assert scores["reference"] == 15.0, graded["reports"]
+    assert scores["no_final_relu"] < scores["reference"]
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_an_attack_earns_what_the_same_answers_earn_without_it(graded, attack):
+    assert graded["scores"][attack] == graded["scores"]["no_final_relu"], graded["reports"][attack]
+
+
+def test_feedback_of_the_history_printer_has_no_hidden_test_line(graded):
+    course = graded["course"]
+    generate_feedback(course, "resnets")
+    page = (graded["root"] / "feedback" / "attack_prints_history" / "resnets" / "resnets.html").read_text()
+    page = html.unescape(page)
+    assert "HISTORY" in page
+    judges = (SOLUTIONS_DIR / "resnets" / "grader_only" / "judges.py").read_text().splitlines()
+    hidden = [line.strip() for line in judges if len(line.strip()) > 24 and not line.strip().startswith(("#", '"""'))]
+    assert [line for line in hidden if line in page] == []
