@@ -31,6 +31,7 @@ from pathlib import Path
 from . import cgroups
 from .layout import SandboxLayout
 from .limits import SandboxLimits
+from .proc_tasks import descendants, task_count, tasks_of_uid
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class SandboxUser:
         """The RLIMIT_NPROC that lets the sandbox start ``max_processes`` more tasks."""
         if self.switch:
             return max_processes
-        return _tasks_of_uid(self.uid) + max_processes
+        return tasks_of_uid(self.uid) + max_processes
 
     def write_account_files(self, folder: Path) -> None:
         """Write ``passwd`` and ``group`` naming the sandbox user ``student`` into ``folder``."""
@@ -239,7 +240,7 @@ class SandboxedProcess:
         """Tasks (threads included) in the sandbox."""
         if self.cgroup is not None:
             return 0  # the cgroup refuses the fork itself
-        return sum(_task_count(pid) for pid in _descendants(self.pid))
+        return sum(task_count(pid) for pid in descendants(self.pid))
 
     def kill(self, reason: str) -> None:
         """Kill the whole sandbox, remembering why."""
@@ -295,41 +296,3 @@ class SandboxedProcess:
             self.popen.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue += children.get(pid, [])
-    return found
-
-
-def _task_count(pid: int) -> int:
-    try:
-        return len(os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return 0
-
-
-def _tasks_of_uid(uid: int) -> int:
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += _task_count(int(entry.name))
-            except OSError:
-                continue
-    return count
