@@ -37,11 +37,31 @@ def capped_kernel(tmp_path):
 
 
 def run_cell(client, code, timeout=120):
-    """The execute reply and every iopub message of one cell, with their total size in bytes."""
-    import json
+    """The execute reply and every iopub message of one cell, with their total size in bytes.
 
-    messages = []
-    reply = client.execute_interactive(code, timeout=timeout, output_hook=messages.append)
+    Collects until the cell's ``idle`` status, or until iopub has been quiet for 10 s after the
+    reply: a kernel that floods its own iopub socket may lose its ``idle`` there (ZMQ drops what
+    its full queue cannot take), which is the kernel's loss and not what is measured here.
+    """
+    import json
+    import queue
+    import time
+
+    msg_id = client.execute(code)
+    reply = client.get_shell_msg(timeout=timeout)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = client.get_shell_msg(timeout=timeout)
+    messages, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            message = client.get_iopub_msg(timeout=10)
+        except queue.Empty:
+            break
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            break
+        messages.append(message)
     size = sum(len(json.dumps(m["content"], default=str)) for m in messages)
     return reply["content"], messages, size
 
