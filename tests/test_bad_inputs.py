@@ -111,9 +111,31 @@ def test_gradebook_integrity_and_nothing_else_touched(graded_class):
 def test_export_tells_status_and_reason_of_each_case(graded_class):
     export = graded_class["export"]
     assert export.returncode == 0, export.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO(export.stdout))}
+    rows = {row["student_id"].removeprefix("'"): row for row in csv.DictReader(io.StringIO(export.stdout))}
     for case in graded_class["cases"]:
         row = rows[case.name]
         assert row["status"] == ("graded" if case.graded else "could not be graded")
         assert float(row["score"]) == case.score and row["reason"]
         assert float(row["normalize"]) + float(row["add"]) == case.score, row
+
+
+def test_no_forged_lines_control_characters_or_formulas_reach_the_instructor(graded_class):
+    result, export = graded_class["result"], graded_class["export"]
+    for text in (result.stdout, result.stderr, export.stdout):
+        assert "\x1b" not in text and "\u202e" not in text and "\r" not in text.replace("\r\n", "\n")
+    assert not any(line.startswith("mallory") for line in result.stdout.splitlines()), "no forged report line"
+    assert "\\nmallory: graded - graded normally\\x1b[2K" in result.stdout, "the name is shown, escaped"
+    rows = list(csv.DictReader(io.StringIO(export.stdout)))
+    assert len(rows) == len(graded_class["report"]), "one CSV row per student, none forged"
+    assert "'-1+1@formula" in {row["student_id"] for row in rows}, "a formula-like id is neutralised"
+    assert all(
+        not row[key].startswith(("=", "+", "-", "@")) for row in rows for key in ("student_id", "reason", "notes")
+    )
+    assert all(float(row["score"]) >= 0 for row in rows), "scores stay numbers"
+
+
+def test_nothing_read_through_a_link_was_graded_or_kept(graded_class):
+    autograded = graded_class["course"] / "autograder" / "autograded"
+    for name in ("linked_notebook", "linked_extra_files", "linked_student_folder"):
+        assert not (autograded / name).exists(), name
+    assert graded_class["scores"].get("good") == 3.0

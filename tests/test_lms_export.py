@@ -95,7 +95,7 @@ def test_formula_cells_are_neutralised():
         "'+1",
         "'-2",
         "'@SUM(A1)",
-        "'\tx",
+        "\\tx",
         "plain",
         "3",
     ]

@@ -7,7 +7,9 @@ a Dask cluster, and merges the results into the gradebook from one process.
 Modules, one job each:
 
 * ``course``: folders and gradebook from ``nbgrader_config.py`` (or a configuration built in code);
-* ``submissions``: read a submitted folder safely (no links, no shadowing modules);
+* ``submissions``: refuse a submission holding a link; read the rest safely (no shadowing modules);
+* ``plain_refusals``: the same refusal on plain ``nbgrader autograde`` (from ``plain_nbgrader``'s hook);
+* ``text_safety``: control characters escaped and formulas neutralised in what the grader prints and exports;
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
 * ``template``: the student-free gradebook each job grades into;

@@ -41,6 +41,7 @@ from .export import export_rows, to_csv
 from .instructor_faults import GradingStopped
 from .lms_export import FORMATS, lms_csv
 from .tables import format_table
+from .text_safety import escaped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for student, entry in sorted(reports.items()):
-        print(f"{student}: {entry.status} - {entry.reason}")
+        print(f"{escaped(student)}: {entry.status} - {escaped(entry.reason)}")
     if before is not None:
         problems = integrity.check(course.db_path, before, {(s, args.assignment) for s in reports})
         if problems:
-            print("gradebook integrity check FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+            print("gradebook integrity check FAILED:\n  " + "\n  ".join(map(escaped, problems)), file=sys.stderr)
             return 1
     print(f"graded {sum(r.status == report.GRADED for r in reports.values())} of {len(reports)}; gradebook intact")
     return 0

@@ -19,6 +19,7 @@ from . import report
 from .course import Course
 from .exercises import answer_cells, exercise_of, exercises
 from .prepare import released_notebook
+from .text_safety import csv_cell
 
 
 @dataclasses.dataclass
@@ -100,8 +101,8 @@ def export_rows(course: Course, assignment: str) -> list[GradeRow]:
 
 
 def to_csv(rows: list[GradeRow]) -> str:
-    """CSV text of the rows: one header line, one line per student."""
-    lines = [row.as_csv_dict() for row in rows]
+    """CSV text of the rows: one header line, one line per student, every cell safe (``text_safety``)."""
+    lines = [{csv_cell(key): csv_cell(value) for key, value in row.as_csv_dict().items()} for row in rows]
     buffer = io.StringIO()
     # Every row has the same columns, unless the release lacks a cell the gradebook grades.
     writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for line in lines for k in line)) or ["student_id"])

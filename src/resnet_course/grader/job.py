@@ -27,6 +27,9 @@ from pathlib import Path
 from .job_types import GradingJob, JobResult
 
 MAX_RESULT_FILE_BYTES = 20 * 1024 * 1024
+# Larger autograded notebooks are not parsed (memory); the relay's output cap keeps them far below.
+MAX_PARSED_NOTEBOOK_BYTES = 200 * 1024 * 1024
+TRUNCATION_NOTE = "[output removed by the grader: the autograded notebook was larger than it keeps]\n"
 RUNNER_OUTPUT_BYTES = 20_000
 
 
@@ -53,7 +56,8 @@ def grade_job(job: GradingJob) -> JobResult:
             )
         result = JobResult(**json.loads(result_path.read_text()))
         autograded = root / "autograder" / "autograded" / job.student / job.assignment
-        result.files = _read_tree(autograded) if result.graded else {}
+        result.files, kept_notes = _read_tree(autograded) if result.graded else ({}, [])
+        result.notes += kept_notes
         result.log = log + result.log
         result.seconds = time.monotonic() - started
         return result
@@ -115,14 +119,44 @@ def write_tree(folder: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(content)
 
 
-def _read_tree(folder: Path) -> dict[str, bytes]:
-    files = {}
+def _read_tree(folder: Path) -> tuple[dict[str, bytes], list[str]]:
+    """The autograded files to keep, and a note for each one cut or left out for its size."""
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
     if not folder.is_dir():
-        return files
+        return files, notes
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_RESULT_FILE_BYTES:
-            files[str(path.relative_to(folder))] = path.read_bytes()
-    return files
+        if not path.is_file() or path.is_symlink():
+            continue
+        relative, size = str(path.relative_to(folder)), path.stat().st_size
+        if size <= MAX_RESULT_FILE_BYTES:
+            files[relative] = path.read_bytes()
+        elif path.suffix == ".ipynb" and size <= MAX_PARSED_NOTEBOOK_BYTES:
+            files[relative] = truncated_notebook(path.read_bytes(), MAX_RESULT_FILE_BYTES)
+            notes.append(f"{relative}: outputs cut, the autograded notebook was {size // 2**20} MiB")
+        else:
+            notes.append(f"{relative}: not kept, {size // 2**20} MiB is over the limit for autograded files")
+    return files, notes
+
+
+def truncated_notebook(content: bytes, limit: int) -> bytes:
+    """The notebook with the outputs of its last cells replaced by a note until it fits in ``limit`` bytes.
+
+    Scores are already in the gradebook; the note tells the reader of the
+    autograded notebook (and its feedback) that outputs are missing.
+    """
+    notebook = json.loads(content)
+    budget = limit - 64 * 1024  # room for the notes and the notebook's own code
+    cells = [cell for cell in notebook.get("cells", []) if isinstance(cell, dict)]
+    sizes = [len(json.dumps(cell.get("outputs", []))) for cell in cells]
+    total = sum(sizes)
+    for cell, size in zip(reversed(cells), reversed(sizes)):
+        if total <= budget:
+            break
+        if cell.get("outputs"):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": TRUNCATION_NOTE}]
+            total -= size
+    return json.dumps(notebook).encode()
 
 
 def _tail(path: Path) -> str:

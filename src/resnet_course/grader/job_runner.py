@@ -29,6 +29,7 @@ from .judging import JUDGES_FOLDER
 from .trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
 
 LOG_TAIL = 6000
+JOB_MEMORY_BYTES = 2 * 1024**3
 
 
 def autograde_config(root: Path, job: dict) -> Config:
@@ -135,6 +136,8 @@ def _kernel_stderr(runtime: Path) -> str:
         tail = status.get("stderr_tail", "").strip()
         if status.get("exit_status") and tail:
             return f"; the sandboxed kernel said: {tail.splitlines()[-1][:300]}"
+        if status.get("reason") and "exit_status" not in status:  # refused before the kernel started
+            return f"; the sandbox said: {str(status['reason'])[:300]}"
     return ""
 
 
@@ -160,7 +163,24 @@ def child_main(root: str, log_path: str, environment: dict[str, str]) -> None:
     main(root)
 
 
+def limit_memory(limit_bytes: int | None = None) -> None:
+    """Cap this process's memory (RLIMIT_DATA; ``RESNET_GRADER_JOB_MEMORY_BYTES``, default 2 GiB).
+
+    The runner holds the messages and outputs of a kernel the student
+    controls: whatever slips past the relay's caps ends in a MemoryError
+    here, which fails this one job, rather than in a grader the size of the
+    machine.
+    """
+    import os
+    import resource
+
+    limit = limit_bytes or int(os.environ.get("RESNET_GRADER_JOB_MEMORY_BYTES", JOB_MEMORY_BYTES))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
 def main(root_argument: str | None = None) -> None:
+    limit_memory()
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings would fill the log
     root = Path(root_argument or sys.argv[1])
     try:

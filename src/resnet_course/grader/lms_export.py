@@ -5,7 +5,7 @@ nbgrader student id through the roster (``roster.py``). A submission that
 could not be graded gets an empty grade and a comment saying why: it is
 never posted as 0. Text cells that a spreadsheet would read as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) get a
-leading ``'``.
+leading ``'``, and control characters are escaped (``text_safety.py``).
 
 Canvas (gradebook import)::
 
@@ -25,15 +25,14 @@ import io
 from . import report
 from .export import GradeRow
 from .roster import RosterEntry, lookup
+from .text_safety import csv_cell
 
 FORMATS = ("canvas", "moodle")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading quote."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """A CSV cell a spreadsheet will not run: control characters escaped, a formula-like start quoted."""
+    return str(csv_cell(value))
 
 
 def _points(row: GradeRow) -> str:

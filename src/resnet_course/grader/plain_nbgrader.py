@@ -1,7 +1,8 @@
 """What plain ``nbgrader autograde`` runs, through ``nbgrader_config.py``: the sandbox pre-flight and its re-check.
 
 * :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flight
-  once, before nbgrader writes the first submission's gradebook entry.
+  once, before nbgrader writes the first submission's gradebook entry, and
+  refuses each submission that holds a symbolic link (``plain_refusals.py``).
 * :class:`SandboxCheckedExecute` replaces nbgrader's ``Execute`` (and takes
   its ``c.Execute`` settings): when a kernel fails to start it runs the
   pre-flight again, and if the sandbox is at fault, it removes the entry
@@ -22,15 +23,20 @@ from nbgrader.preprocessors import Execute
 from resnet_course.sandbox import preflight
 
 from .kernel_messages import MalformedMessagesTolerated
+from .plain_refusals import record_not_graded, refuse_linked_submission
 
 
-def pre_convert_hook(**_submission) -> None:
-    """Stop the run, before anything is written, unless the sandbox works (checked once per process)."""
+def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | None = None, **_rest) -> None:
+    """Stop the run, before anything is written, unless the sandbox works (checked once per process).
+
+    Then refuse this submission if it holds a symbolic link (``plain_refusals.py``).
+    """
     try:
         preflight.check_once(installed_kernel=True)
     except preflight.SandboxCheckFailed as failure:
         message = failure.stop_message("before any submission was graded", "Nothing was written to the gradebook.")
         raise SystemExit(f"[resnet-course] {message}") from None
+    refuse_linked_submission(assignment, student, notebooks if notebooks is not None else [])
 
 
 class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
@@ -49,7 +55,17 @@ class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
                     f"{student} was not recorded. Run the same command again once it is fixed.",
                 )
                 raise SystemExit(f"[resnet-course] {message}") from None
+            self._record_kernel_refusal()
             raise
+
+    def _record_kernel_refusal(self) -> None:
+        """The sandbox works, so the submission kept its kernel from starting (e.g. too many files): report it."""
+        info = self.resources["nbgrader"]
+        reason = (
+            "its sandboxed kernel did not start: the submission is more than the sandbox takes "
+            "(working folder over its size or file limit, see the log)"
+        )
+        record_not_graded(info["db_url"], info["assignment"], info["student"], reason)
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 

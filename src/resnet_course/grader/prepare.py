@@ -10,7 +10,7 @@ import nbformat
 from .course import Course
 from .job_types import GradingJob, GradingSettings
 from .reconcile import UnreadableNotebook, read_notebook, reconcile
-from .submissions import SKIPPED_FOLDERS, locate_notebook, read_submission
+from .submissions import SKIPPED_FOLDERS, find_links, link_refusal, locate_notebook, read_submission
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$")
 
@@ -63,6 +63,9 @@ def prepare_submission(
 ) -> PreparedSubmission:
     """Read, check and repair one submission (see ``submissions.py`` and ``reconcile.py``)."""
     folder = course.folder("submitted", student, assignment)
+    links = find_links(course.folder("submitted", ".", "."), student, assignment)
+    if links:
+        return PreparedSubmission(student, None, link_refusal(links), [])
     if not folder.is_dir():
         return PreparedSubmission(student, None, f"no submission folder {folder}", [])
     submission = read_submission(folder, student)

@@ -1,6 +1,10 @@
 """Read a student's submitted folder safely, before anything of it runs.
 
-Only regular files are read (a link could point at the gradebook), within
+A submission that holds a symbolic link anywhere, or whose student or
+assignment folder is one, is refused before anything of it is read or
+copied (:func:`find_links`): a link could point at the solutions, the
+gradebook, another student's folder or the instructor's files. Of the
+rest, only regular files are read (a link could point at the gradebook), within
 size limits. Files that would shadow an installed module when the kernel
 imports it (``numpy.py``, ``ipykernel_launcher.py``) are dropped. A
 notebook submitted under another name is recognised by its nbgrader cell
@@ -35,6 +39,42 @@ class Submission:
     student: str
     files: dict[str, bytes]
     notes: list[str]
+
+
+def find_links(submitted_root: Path, student: str, assignment: str, limit: int = 5) -> list[str]:
+    """Symbolic links on the way from ``submitted_root`` to the submission, and inside it.
+
+    Every component below ``submitted_root`` (the student's folder, the
+    assignment's folder) is checked with ``lstat``, then the whole tree
+    below, without following any link.
+
+    Returns:
+        Up to ``limit`` offending paths, relative to ``submitted_root`` (empty: none).
+    """
+    found: list[str] = []
+    here = Path(submitted_root)
+    for part in (student, assignment):
+        here = here / part
+        if here.is_symlink():
+            return [f"{_relative(here, submitted_root)} (-> {os.readlink(here)})"]
+    if not here.is_dir():
+        return []
+    for directory, subfolders, names in os.walk(here, followlinks=False):
+        for name in sorted(subfolders + names):
+            path = Path(directory) / name
+            if path.is_symlink():
+                found.append(f"{_relative(path, submitted_root)} (-> {os.readlink(path)})")
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+def link_refusal(links: list[str]) -> str:
+    """The reason given for refusing a submission that holds ``links``."""
+    return (
+        f"refused: the submission contains a symbolic link ({', '.join(links)}); links are not graded, "
+        "nothing of this submission was copied or run"
+    )
 
 
 def read_submission(

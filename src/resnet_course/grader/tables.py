@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .export import GradeRow
 from .report import GRADED
+from .text_safety import escaped
 
 REASON_WIDTH = 60
 
@@ -13,11 +14,11 @@ REASON_WIDTH = 60
 def format_table(rows: list[GradeRow]) -> str:
     """A plain-text table of the rows: status, score, points per exercise, seconds and reason."""
     exercises = list(rows[0].by_exercise) if rows else []
-    header = ["student", "status", "score", *exercises, "seconds", "reason"]
+    header = ["student", "status", "score", *map(escaped, exercises), "seconds", "reason"]
     lines = [
         [
-            row.student_id,
-            row.status,
+            escaped(row.student_id),
+            escaped(row.status),
             f"{row.score:g}/{row.max_score:g}",
             *(f"{row.by_exercise.get(e, 0.0):g}" for e in exercises),
             f"{row.seconds:.0f}",
@@ -34,8 +35,8 @@ def format_table(rows: list[GradeRow]) -> str:
 
 
 def _shortened(reason: str) -> str:
-    """The reason on one line, cut to the table's width."""
-    text = " ".join(reason.split())
+    """The reason on one line, control characters escaped, cut to the table's width."""
+    text = " ".join(escaped(reason).split())
     return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
 
 

@@ -48,7 +48,8 @@ impossible, an alternative is one container per submission, e.g.
 ``docker run --rm --network none --memory 6g --pids-limit 512 --cpus 1
 --read-only --tmpfs /tmp -v $PWD/src:/course/src:ro -v $PWD/data:/course/data:ro
 IMAGE ...``, with only that submission's folder mounted; the kernel then
-talks to the grader through IPC sockets in a shared folder, as here.
+talks to the grader through IPC sockets that the relay outside reaches
+(here: a 1 MiB tmpfs of the sandbox, seen through ``/proc/<pid>/root``).
 
 Limits of the approach
 ----------------------

@@ -7,15 +7,22 @@ The bridge, outside the sandbox, binds the client's addresses and forwards
 every message in both directions. Being outside, it also enforces what the
 student's process could undo from inside:
 
-* output cap: once the kernel has sent ``output_bytes`` of output
-  (streams, displays, results), further output is dropped and one notice
-  per cell and stream is sent instead; error messages always pass (they
-  decide grades), truncated when huge;
+* output cap: every iopub message counts against ``output_bytes``
+  (streams, displays and their updates, results, errors, comms,
+  ``clear_output``, even status). Once it is spent, further messages are
+  dropped and one notice per cell and stream is sent instead, except what
+  the protocol needs: small ``status`` messages, and the first error of each
+  cell, cut to its name and value (a cell that errors must still earn
+  nothing). An error over ``MAX_ERROR_BYTES`` is cut likewise at any time;
 * evidence: display outputs carrying evidence for the grader
-  (``resnet_course.evidence``) decide grades, so, like errors, they pass after
-  the output cap, within a budget of their own (``EVIDENCE_BYTES``);
-* message cap: a single frame larger than ``MAX_FRAME_BYTES`` is refused
-  by ZMQ itself, so the grader's memory stays bounded.
+  (``resnet_course.evidence``) decide grades, so they are counted in a
+  budget of their own (``EVIDENCE_BYTES``) and pass after the output cap;
+  past that budget they count as any output;
+* reply cap: a shell, control or stdin message from the kernel larger than
+  ``MAX_REPLY_BYTES`` is dropped (real replies are small);
+* message cap: a single frame larger than ``MAX_FRAME_BYTES`` is refused by
+  ZMQ itself and at most ``QUEUED_MESSAGES`` wait per socket, so the
+  relay's memory stays bounded whatever the kernel sends.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ from jupyter_client.session import Session
 log = logging.getLogger(__name__)
 
 DELIMITER = b"<IDS|MSG>"
-MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_FRAME_BYTES = 32 * 1024 * 1024
+QUEUED_MESSAGES = 64
 MAX_ERROR_BYTES = 256 * 1024
+MAX_REPLY_BYTES = 1024 * 1024
+MAX_STATUS_BYTES = 4096
+MAX_NOTICES = 1000
 #: All evidence one kernel may send (a ResNet50 configuration is about 60 KiB compressed).
 EVIDENCE_BYTES = 32 * 1024 * 1024
 EVIDENCE_MIME = b"application/vnd.resnet-course.evidence+json"
-OUTPUT_TYPES = {"stream", "display_data", "update_display_data", "execute_result"}
 # Routing id of the bridge's shell and stdin sockets: the kernel answers
 # stdin requests to the shell's sender, so both must carry the same id.
 BRIDGE_ID = b"resnet-sandbox-bridge"
@@ -71,6 +81,9 @@ class KernelBridge:
         self.evidence_sent = 0
         self.dropped_messages = 0
         self._noticed: set[tuple[str, str]] = set()
+        # The client's execute requests (msg_id -> whether an error of it was passed after the cap):
+        # after the cap only their first error passes, so a kernel cannot fill memory with forged parents.
+        self._requests: dict[str, bool] = {}
         self.pairs: dict[str, tuple[zmq.Socket, zmq.Socket]] = {}
         self.interrupt_requested = False
         for channel in ROUTED_CHANNELS:
@@ -96,6 +109,8 @@ class KernelBridge:
     def _socket(self, kind: int) -> zmq.Socket:
         sock = self.context.socket(kind)
         sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+        sock.setsockopt(zmq.SNDHWM, QUEUED_MESSAGES)
         return sock
 
     def pump(self, timeout_ms: int = 100, extra_fds: list[int] | None = None) -> list[int]:
@@ -131,10 +146,15 @@ class KernelBridge:
                 frames = source.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
+            if channel == "shell" and to_kernel:
+                self._remember_request(frames)
             if channel == "iopub" and not to_kernel:
                 frames = self._filter_output(frames)
                 if frames is None:
                     continue
+            elif not to_kernel and sum(len(f) for f in frames) > MAX_REPLY_BYTES:
+                self.dropped_messages += 1
+                continue
             try:
                 target.send_multipart(frames, zmq.NOBLOCK)
             except zmq.Again:
@@ -147,24 +167,30 @@ class KernelBridge:
             header = json.loads(frames[index + 2])
             msg_type = header.get("msg_type", "")
         except (ValueError, IndexError):
-            return frames if len(frames) < 2 else None  # subscription frames and the like
+            return frames if len(frames) < 2 and sum(map(len, frames)) < 1024 else None  # subscriptions
         size = sum(len(f) for f in frames)
-        if msg_type == "error":
-            return frames if size <= MAX_ERROR_BYTES else self._truncated_error(frames, index)
-        if msg_type not in OUTPUT_TYPES and size <= 64 * 1024:
-            return frames  # status, execute_input, clear_output, small comms
         if msg_type == "display_data" and EVIDENCE_MIME in frames[index + 5][:4096]:
             self.evidence_sent += size
             if self.evidence_sent <= EVIDENCE_BYTES:
                 return frames
         self.output_sent += size
-        if self.output_sent <= self.output_budget:
+        within = self.output_sent <= self.output_budget
+        if msg_type == "status" and size <= MAX_STATUS_BYTES:
+            return frames
+        if msg_type == "error":
+            parent = self._unpack(frames[index + 3])
+            if within and size <= MAX_ERROR_BYTES:
+                return frames
+            if self._requests.get(parent.get("msg_id", "")) is False:
+                self._requests[parent["msg_id"]] = True
+                return self._truncated_error(frames, index, keep_traceback=within)
+        elif within:
             return frames
         self.dropped_messages += 1
         parent = self._unpack(frames[index + 3])
         stream = "stderr" if msg_type == "stream" and b'"stderr"' in frames[index + 5][:64] else "stdout"
         key = (parent.get("msg_id", ""), stream)
-        if key not in self._noticed:
+        if key not in self._noticed and len(self._noticed) < MAX_NOTICES:
             self._noticed.add(key)
             notice = (
                 f"\n[output truncated by the grading sandbox: the notebook printed more than "
@@ -175,10 +201,19 @@ class KernelBridge:
             )
         return None
 
-    def _truncated_error(self, frames: list[bytes], index: int) -> list[bytes] | None:
+    def _remember_request(self, frames: list[bytes]) -> None:
+        try:
+            header = json.loads(frames[frames.index(DELIMITER) + 2])
+        except (ValueError, IndexError):
+            return
+        if isinstance(header, dict) and header.get("msg_type") == "execute_request":
+            self._requests.setdefault(str(header.get("msg_id", "")), False)
+
+    def _truncated_error(self, frames: list[bytes], index: int, keep_traceback: bool) -> list[bytes] | None:
+        """Send the error cut to its name, value and (while within the cap) a short traceback."""
         parent = self._unpack(frames[index + 3])
         content = self._unpack(frames[index + 5])
-        traceback = [line[:2000] for line in content.get("traceback", [])[:50]]
+        traceback = [str(line)[:2000] for line in content.get("traceback", [])[:50]] if keep_traceback else []
         content = {
             "ename": str(content.get("ename", "Error"))[:200],
             "evalue": str(content.get("evalue", ""))[:2000] + " [truncated by the grading sandbox]",

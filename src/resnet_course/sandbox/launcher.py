@@ -9,8 +9,10 @@ The launcher, trusted and outside the sandbox, then:
 
 1. copies the kernel's working folder (the notebook's folder) into a
    private staging folder, regular files only;
-2. writes a second connection file for an IPC-only kernel into a private
-   socket folder, the one folder shared with the sandbox;
+2. writes a second connection file for an IPC-only kernel, shown
+   read-only inside; the kernel's sockets live in ``/run/kernel``, a small
+   tmpfs of the sandbox, which the relay reaches from outside through
+   ``/proc/<pid>/root`` (no host folder is writable from inside);
 3. starts ``python -I -m ipykernel_launcher`` under bubblewrap with the
    limits (``process.py``), the working folder being a tmpfs filled from
    the staging copy;
@@ -37,11 +39,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from resnet_course.grader.text_safety import escaped
+
 from .bridge import CHANNELS, KernelBridge
-from .layout import IPC_MOUNT, WORKDIR_COPY_MOUNT, SandboxLayout, default_read_only, sandbox_environment
+from .layout import (
+    CONNECTION_MOUNT,
+    IPC_MOUNT,
+    WORKDIR_COPY_MOUNT,
+    SandboxLayout,
+    default_read_only,
+    sandbox_environment,
+)
 from .limits import SandboxLimits
 from .process import SandboxedProcess, SandboxUnavailable, SandboxUser
-from .workdir_copy import WorkdirTooLarge, copy_workdir_command, stage_workdir_copy
+from .workdir_copy import COPY_FAILED_STATUS, WorkdirTooLarge, copy_workdir_command, stage_workdir_copy
 
 log = logging.getLogger("resnet_course.sandbox")
 
@@ -114,20 +125,18 @@ def run(argv: list[str]) -> int:
         skipped = stage_workdir_copy(workdir, workdir_copy, limits.scratch_bytes)
         if skipped:
             log.warning("sandbox: not copied into the kernel's folder (links or special files): %s", ", ".join(skipped))
-        ipc_dir = private / "ipc"
-        ipc_dir.mkdir(mode=0o700)
         etc_dir = private / "etc"
         etc_dir.mkdir()
         user.write_account_files(etc_dir)
         connection = kernel_connection(client_info)
-        (ipc_dir / "connection.json").write_text(json.dumps(connection))
+        connection_file = private / "connection.json"
+        connection_file.write_text(json.dumps(connection))
         if user.switch:
-            os.chown(ipc_dir, user.uid, user.gid)
-            os.chown(ipc_dir / "connection.json", user.uid, user.gid)
+            os.chown(connection_file, user.uid, user.gid)
         layout = SandboxLayout(
             workdir=str(workdir),
             workdir_copy=workdir_copy,
-            ipc_dir=ipc_dir,
+            kernel_connection=connection_file,
             etc_dir=etc_dir,
             read_only=default_read_only([Path(p) for p in args.read_only]),
             scratch_bytes=limits.scratch_bytes,
@@ -147,7 +156,9 @@ def run(argv: list[str]) -> int:
         ]
         stderr_read, stderr_write = os.pipe()
         sandbox = SandboxedProcess(
-            copy_workdir_command(kernel_command, WORKDIR_COPY_MOUNT),
+            copy_workdir_command(
+                kernel_command, WORKDIR_COPY_MOUNT, {CONNECTION_MOUNT: f"{IPC_MOUNT}/connection.json"}
+            ),
             layout,
             limits,
             stdout=subprocess.DEVNULL,
@@ -156,14 +167,17 @@ def run(argv: list[str]) -> int:
         )
         sandbox.start()
         os.close(stderr_write)
+        ipc_from_host = sandbox.root_path(IPC_MOUNT)
         bridge = KernelBridge(
-            client_info, lambda channel: _kernel_address(ipc_dir, connection, channel), limits.output_bytes
+            client_info, lambda channel: _kernel_address(ipc_from_host, connection, channel), limits.output_bytes
         )
         _install_signal_handlers(bridge, sandbox)
         stderr_tail = _relay_until_exit(bridge, sandbox, stderr_read)
         exit_status = sandbox.popen.returncode
         # A client that stops the kernel with SIGTERM (jupyter_client does, after a shutdown request) is no limit.
         reason = None if _stop_requested else sandbox.end_reason()
+        if exit_status == COPY_FAILED_STATUS and reason is None:
+            reason = "the kernel's working folder could not be filled (out of space or inodes); nothing was run"
         status = {
             "reason": reason,
             "exit_status": exit_status,
@@ -188,13 +202,14 @@ def run(argv: list[str]) -> int:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _kernel_address(ipc_dir: Path, connection: dict, channel: str) -> str:
+def _kernel_address(ipc_dir: str, connection: dict, channel: str) -> str:
     return f"ipc://{ipc_dir}/{KERNEL_IPC_NAME}-{connection[f'{channel}_port']}"
 
 
 def _relay_until_exit(bridge: KernelBridge, sandbox: SandboxedProcess, stderr_fd: int) -> bytes:
     """Forward messages and the kernel's stderr (capped) until the sandbox ends; return stderr's last bytes."""
     forwarded = 0
+    relayed = StderrRelay()
     tail = b""
     stderr_open = True
     parent = os.getppid()
@@ -209,11 +224,34 @@ def _relay_until_exit(bridge: KernelBridge, sandbox: SandboxedProcess, stderr_fd
             else:
                 tail = (tail + chunk)[-2000:]
                 if forwarded < STDERR_FORWARD_BYTES:
-                    os.write(2, chunk[: STDERR_FORWARD_BYTES - forwarded])
+                    os.write(2, relayed.feed(chunk[: STDERR_FORWARD_BYTES - forwarded]))
                     forwarded += len(chunk)
     bridge.pump(0)  # last messages (e.g. the shutdown reply)
     os.close(stderr_fd)
     return tail
+
+
+class StderrRelay:
+    """The kernel's stderr as the instructor's terminal may show it.
+
+    Each line gets a ``[kernel stderr]`` prefix, so the kernel cannot forge a
+    line of the grader's own; control characters (ANSI escapes, ``\\r``, bidi
+    overrides) are written as visible escapes (``grader.text_safety``).
+    """
+
+    PREFIX = "[kernel stderr] "
+
+    def __init__(self):
+        self.at_line_start = True
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The terminal-safe text of ``chunk`` (the next bytes of the stream)."""
+        out = []
+        for line in chunk.decode(errors="backslashreplace").splitlines(keepends=True):
+            body, newline = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+            out.append((self.PREFIX if self.at_line_start else "") + escaped(body) + newline)
+            self.at_line_start = bool(newline)
+        return "".join(out).encode()
 
 
 _stop_requested = False

@@ -6,8 +6,11 @@ files of ``/etc``, the Python installation and virtual environment, the
 course helper package and ``data/``. Writable are only ``/tmp`` and the
 working folder, both size-capped tmpfs that vanish with the sandbox; the
 working folder starts as a copy of the notebook's own folder (the
-"working-directory copy"). ``solutions/``, the gradebook, ``autograder/`` and the home
-folder are simply absent. The network namespace is new and empty.
+"working-directory copy"). A kernel's sockets live in ``/run/kernel``, a
+small tmpfs of its own (``IPC_BYTES``): the relay outside reaches them
+through ``/proc/<pid>/root``, so no host folder is writable from inside.
+``solutions/``, the gradebook, ``autograder/`` and the home folder are
+simply absent. The network namespace is new and empty.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from ..paths import AUTOGRADER_DIR, DATA_DIR, PACKAGE_PARENT, SOLUTIONS_DIR, TES
 # Paths inside the sandbox.
 WORKDIR_COPY_MOUNT = "/run/workdir-copy"
 IPC_MOUNT = "/run/kernel"
+CONNECTION_MOUNT = "/run/kernel-connection.json"
+# Sockets and the connection file need a few KiB; a kernel must not use the folder as disk.
+IPC_BYTES = 1024 * 1024
 HOME = "/tmp"
 
 # Host folders a bind must never expose: neither they, nor anything in them,
@@ -74,7 +80,9 @@ class SandboxLayout:
         workdir: Path of the working folder inside the sandbox.
         workdir_copy: Host folder copied into ``workdir`` when the sandbox starts (None: empty).
         read_only: Host paths bound read-only at the same path.
-        ipc_dir: Host folder bound writable at ``/run/kernel`` (kernel sockets), or None.
+        kernel_connection: Host file shown read-only at ``CONNECTION_MOUNT``; with it,
+            ``/run/kernel`` is a tmpfs of ``ipc_bytes`` for the kernel's sockets.
+        ipc_bytes: Size of that tmpfs.
         etc_dir: Host folder holding ``passwd`` and ``group`` for the sandbox user, or None.
         scratch_bytes: Size of each tmpfs (``/tmp`` and ``workdir``).
         environment: Variables set inside.
@@ -83,7 +91,8 @@ class SandboxLayout:
     workdir: str
     workdir_copy: Path | None = None
     read_only: list[Path] = dataclasses.field(default_factory=list)
-    ipc_dir: Path | None = None
+    kernel_connection: Path | None = None
+    ipc_bytes: int = IPC_BYTES
     etc_dir: Path | None = None
     scratch_bytes: int = 512 * 1024 * 1024
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -116,8 +125,9 @@ class SandboxLayout:
         arguments += ["--perms", "0777", "--size", str(self.scratch_bytes), "--tmpfs", self.workdir]
         if self.workdir_copy is not None:
             arguments += ["--ro-bind", str(self.workdir_copy), WORKDIR_COPY_MOUNT]
-        if self.ipc_dir is not None:
-            arguments += ["--bind", str(self.ipc_dir), IPC_MOUNT]
+        if self.kernel_connection is not None:
+            arguments += ["--ro-bind", str(self.kernel_connection), CONNECTION_MOUNT]
+            arguments += ["--perms", "0777", "--size", str(self.ipc_bytes), "--tmpfs", IPC_MOUNT]
         arguments += ["--chdir", self.workdir, "--clearenv"]
         for key, value in self.environment.items():
             arguments += ["--setenv", key, value]

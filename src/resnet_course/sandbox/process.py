@@ -18,6 +18,7 @@ an unprivileged user namespace and the sandbox keeps that user's uid.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -30,6 +31,7 @@ from pathlib import Path
 from . import cgroups
 from .layout import SandboxLayout
 from .limits import SandboxLimits
+from .proc_tasks import descendants, task_count, tasks_of_uid
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class SandboxUser:
         """The RLIMIT_NPROC that lets the sandbox start ``max_processes`` more tasks."""
         if self.switch:
             return max_processes
-        return _tasks_of_uid(self.uid) + max_processes
+        return tasks_of_uid(self.uid) + max_processes
 
     def write_account_files(self, folder: Path) -> None:
         """Write ``passwd`` and ``group`` naming the sandbox user ``student`` into ``folder``."""
@@ -131,6 +133,9 @@ class SandboxedProcess:
         self.kill_reason: str | None = None
         self.started_at = 0.0
         self._next_watch = 0.0
+        self._info_read: int | None = None
+        self._info_write: int | None = None
+        self._child_pid: int | None = None
 
     def argv(self) -> list[str]:
         """The full bubblewrap command line."""
@@ -138,6 +143,8 @@ class SandboxedProcess:
         if not self.user.switch:
             namespaces = ["--unshare-user", "--disable-userns", *namespaces]
         argv = [bwrap_path(), *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        if self._info_write is not None:
+            argv += ["--info-fd", str(self._info_write)]
         argv += self.layout.bwrap_arguments()
         if self.user.switch:
             argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
@@ -170,16 +177,43 @@ class SandboxedProcess:
             limits.apply_rlimits(process_limit)
 
         self.started_at = time.monotonic()
-        self.popen = subprocess.Popen(
-            self.argv(),
-            stdin=subprocess.DEVNULL,
-            stdout=self.stdout,
-            stderr=self.stderr,
-            preexec_fn=prepare_child,
-            start_new_session=True,
-            close_fds=True,
-        )
+        self._info_read, self._info_write = os.pipe()
+        try:
+            self.popen = subprocess.Popen(
+                self.argv(),
+                stdin=subprocess.DEVNULL,
+                stdout=self.stdout,
+                stderr=self.stderr,
+                preexec_fn=prepare_child,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(self._info_write,),
+            )
+        finally:
+            os.close(self._info_write)
+            self._info_write = None
         return self
+
+    def root_path(self, path: str) -> str:
+        """Where ``path`` of the sandbox is seen from the host: ``/proc/<pid>/root/<path>``.
+
+        The pid is bubblewrap's child, the first process inside the sandbox's
+        namespaces (bubblewrap's ``--info-fd`` names it). Only root or the
+        sandbox's owner may go through that link; it lives as long as the
+        sandbox does.
+        """
+        if self._child_pid is None:
+            assert self._info_read is not None, "start() first"
+            data = b""
+            while chunk := os.read(self._info_read, 4096):
+                data += chunk
+            os.close(self._info_read)
+            self._info_read = None
+            try:
+                self._child_pid = int(json.loads(data)["child-pid"])
+            except (ValueError, KeyError, TypeError):
+                raise SandboxUnavailable(f"bubblewrap did not report its sandbox's process ({data[:200]!r})") from None
+        return f"/proc/{self._child_pid}/root{path}"
 
     @property
     def pid(self) -> int:
@@ -206,7 +240,7 @@ class SandboxedProcess:
         """Tasks (threads included) in the sandbox."""
         if self.cgroup is not None:
             return 0  # the cgroup refuses the fork itself
-        return sum(_task_count(pid) for pid in _descendants(self.pid))
+        return sum(task_count(pid) for pid in descendants(self.pid))
 
     def kill(self, reason: str) -> None:
         """Kill the whole sandbox, remembering why."""
@@ -253,47 +287,12 @@ class SandboxedProcess:
         return None
 
     def cleanup(self) -> None:
-        """Kill anything left and delete the cgroup."""
+        """Kill anything left, close the info pipe and delete the cgroup."""
+        if self._info_read is not None:
+            os.close(self._info_read)
+            self._info_read = None
         if self.popen is not None and self.popen.poll() is None:
             self.kill("stopped by the grader")
             self.popen.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue += children.get(pid, [])
-    return found
-
-
-def _task_count(pid: int) -> int:
-    try:
-        return len(os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return 0
-
-
-def _tasks_of_uid(uid: int) -> int:
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += _task_count(int(entry.name))
-            except OSError:
-                continue
-    return count
