@@ -99,7 +99,7 @@ def test_template_has_the_assignment_without_students(course):
     template = template_gradebook(course / "autograder" / "gradebook.db")
     assert has_assignment(template, "toy") == ["toy"]
     assert has_assignment(template, "nope") == []
-    assert imports_of_test_cells(template, "toy") == ["numpy", "toy_checks"]
+    assert imports_of_test_cells(template, "toy") == ["numpy", "resnet_course.evidence", "toy_checks"]
 
 
 def add_bystander(course, student="bystander", manual=1.5):
