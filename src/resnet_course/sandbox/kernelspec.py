@@ -56,7 +56,11 @@ def install(prefix: str | None = None, user: bool = False, extra_arguments: list
         extra_arguments: Launcher options baked into argv.
     """
     with tempfile.TemporaryDirectory() as folder:
+        # A temporary folder is 0700, and the spec would keep that mode: every user's nbgrader
+        # (students' Validate on a JupyterHub) must be able to read it.
+        Path(folder).chmod(0o755)
         (Path(folder) / "kernel.json").write_text(json.dumps(kernel_spec(extra_arguments=extra_arguments), indent=1))
+        (Path(folder) / "kernel.json").chmod(0o644)
         manager = KernelSpecManager()
         if user:
             return manager.install_kernel_spec(folder, KERNEL_NAME, user=True, replace=True)
