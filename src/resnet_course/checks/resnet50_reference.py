@@ -141,11 +141,12 @@ STEM_VARIANTS = (
     ),
     ("the stem has no ZeroPadding2D((3, 3)) before its 7x7 convolution", {"pad": 0}),
     ("the stem's 7x7 convolution needs strides=(2, 2)", {"conv_stride": 1}),
-    ("the stem has no MaxPooling2D((3, 3), strides=(2, 2))", {"pool": None}),
     ("the stem pools with AveragePooling2D; it uses MaxPooling2D((3, 3), strides=(2, 2))", {"pool": "average"}),
     ("the stem's MaxPooling2D needs strides=(2, 2)", {"pool_stride": 1}),
     ("the stem's MaxPooling2D uses padding='same'; keep the default padding='valid'", {"pool_padding": "same"}),
     ("the stem's MaxPooling2D needs pool_size=(3, 3)", {"pool_size": 2}),
+    # Last: every model holds the tensor before its pooling, so the pooling variants go first.
+    ("the stem has no MaxPooling2D((3, 3), strides=(2, 2))", {"pool": None}),
 )
 
 #: Known head mistakes, as (likely mistake, checkpoint they change, how the head is computed instead).
