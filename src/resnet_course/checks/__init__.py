@@ -31,9 +31,11 @@ Module map:
 * :mod:`.block_case`: a block's check case and its numpy reference.
 * :mod:`.graph`: reading a (partial) Keras layer graph from its input.
 * :mod:`.block_structure`: the blocks' convolutions, BatchNorms, addition, parameters.
-* :mod:`.blocks`: the block checks by values; ``verify_*_block``, ``verify_block_models``.
+* :mod:`.block_values`: a block's outputs against the reference, and the mistake that explains them.
+* :mod:`.blocks`: building and checking a block; ``verify_*_block``, ``verify_block_models``.
 * :mod:`.resnet50_reference`: ResNet50's stages, sizes, counts and numpy forward pass.
 * :mod:`.diagnoses`: what ResNet50's block calls say (stage arguments, block counts).
+* :mod:`.probe`: a built model's intermediate values, and any ``training`` baked into it.
 * :mod:`.resnet50`: the ResNet50 behaviour check; ``verify_resnet50``, ``verify_resnet50_model``.
 """
 

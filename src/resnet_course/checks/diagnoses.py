@@ -247,3 +247,18 @@ def diagnose_calls(calls, missing) -> SelfCheckError | None:
     except SelfCheckError as finding:
         return finding
     return None
+
+
+def _with_diagnosis(message: str, finding: SelfCheckError | None) -> str:
+    """A behaviour failure with the block-call finding added, which names the mistake in the student's terms."""
+    if finding is None:
+        return message
+    found = str(finding).split("\n")
+    lines = message.split("\n")
+    tail = [lines.pop()] if lines[-1].startswith("  (checked with") else []
+    got = [line.split(":", 1)[1].strip() for line in found if line.startswith("  got:")]
+    extra = [f"  diagnosis: {found[0].removeprefix('ResNet50: ')}" + (f" (found: {got[0]})" if got else "")]
+    hints = [line for line in found if line.startswith("  likely mistake:")]
+    if hints and not any(line.startswith("  likely mistake:") for line in lines):
+        extra += hints
+    return "\n".join(lines + extra + tail)

@@ -38,19 +38,18 @@ from __future__ import annotations
 
 from .core import (
     SelfCheckError,
-    _asarray,
     _attempt,
     _count_parameters,
     _difference,
     _error_text,
     _fail,
-    _float64,
     _print,
     _quiet,
     _run_check,
     keras,
 )
-from .diagnoses import _build_recording_calls, diagnose_calls
+from .diagnoses import _build_recording_calls, _with_diagnosis, diagnose_calls
+from .probe import _Probe, training_note
 from .resnet50_reference import (
     CHECKPOINTS,
     RESNET50_STAGES,
@@ -147,61 +146,6 @@ def _check_parameter_counts(model, input_shape, classes):
         )
 
 
-class _Probe:
-    """Every intermediate tensor of a functional model, computed in one call.
-
-    Attributes:
-        names: "layer_name (LayerType)" of each tensor, from the input towards the output.
-    """
-
-    def __init__(self, model):
-        tensors, self.names, seen = [], [], set()
-        nodes_by_depth = getattr(model, "_nodes_by_depth", None) or {}
-        for depth in sorted(nodes_by_depth, reverse=True):  # the deepest nodes are nearest the input
-            for node in nodes_by_depth[depth]:
-                operation = node.operation
-                if isinstance(operation, keras.layers.InputLayer):
-                    continue
-                for tensor in node.outputs:
-                    if id(tensor) not in seen and len(tensor.shape) >= 2:
-                        seen.add(id(tensor))
-                        tensors.append(tensor)
-                        self.names.append(f"{operation.name} ({type(operation).__name__})")
-        self.model, error = _attempt(keras.Model, model.inputs, tensors) if tensors else (None, True)
-        if error is not None:  # not a functional graph: only the output can be compared
-            self.model, self.names = model, ["the model's output"]
-
-    def values(self, x, training: bool) -> list:
-        outputs = self.model(keras.ops.convert_to_tensor(x), training=training)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [_asarray(keras.ops.convert_to_numpy(value)).astype(_float64) for value in outputs]
-
-
-def _hard_coded_training(model) -> dict:
-    """How many layer calls of the model have training=True or training=False baked in."""
-    counts = {True: 0, False: 0}
-    for nodes in (getattr(model, "_nodes_by_depth", None) or {}).values():
-        for node in nodes:
-            value = node.arguments.kwargs.get("training") if node.arguments is not None else None
-            if isinstance(value, bool):
-                counts[value] += 1
-    return counts
-
-
-def training_note(model) -> str:
-    """The explanation shown when ``training`` is hard-coded into the model's graph ("" if it is not)."""
-    counts = _hard_coded_training(model)
-    if not counts[True] and not counts[False]:
-        return ""
-    baked = " and ".join(f"training={value} in {count} layer call(s)" for value, count in counts.items() if count)
-    return (
-        f"your model has {baked} fixed when it was built (the blocks' default training=True does this). "
-        "model.fit, model.predict and model.evaluate override it, and so does this check, so the model is "
-        "right; but a plain model(x) call uses the fixed value (batch statistics, and it updates the moving "
-        "averages). For inference call model(x, training=False) or model.predict(x)."
-    )
-
-
 def _closest(expected, values, names, start) -> str:
     """The tensor of the expected shape nearest to the reference, or the shapes found."""
     same = [(_difference(value, expected), name) for value, name in zip(values, names) if value.shape == expected.shape]
@@ -292,21 +236,6 @@ def verify_resnet50_model(
     if note and notes is not None:
         notes.append(note)
     return 3 if scope == "stages" else 5
-
-
-def _with_diagnosis(message: str, finding: SelfCheckError | None) -> str:
-    """A behaviour failure with the block-call finding added, which names the mistake in the student's terms."""
-    if finding is None:
-        return message
-    found = str(finding).split("\n")
-    lines = message.split("\n")
-    tail = [lines.pop()] if lines[-1].startswith("  (checked with") else []
-    got = [line.split(":", 1)[1].strip() for line in found if line.startswith("  got:")]
-    extra = [f"  diagnosis: {found[0].removeprefix('ResNet50: ')}" + (f" (found: {got[0]})" if got else "")]
-    hints = [line for line in found if line.startswith("  likely mistake:")]
-    if hints and not any(line.startswith("  likely mistake:") for line in lines):
-        extra += hints
-    return "\n".join(lines + extra + tail)
 
 
 def verify_resnet50(ResNet50, *, input_shape=(64, 64, 3), classes=6, notes: list | None = None) -> int:
