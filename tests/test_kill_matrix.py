@@ -53,7 +53,9 @@ def row(name: str) -> tuple[str, float, float, dict]:
                 PUBLIC_CHECKS[entry.exercise](entry.function)
         except AssertionError as error:
             message = str(error) or "AssertionError"
-    scores = hidden_test_scores({**REFERENCE, entry.exercise: entry.function})
+    # The other two functions are the reference's (a ResNet50 entry's blocks too), so only the
+    # entry's exercise can lose points.
+    scores = hidden_test_scores({**REFERENCE, entry.exercise: entry.function}, exercise=entry.exercise)
     earned = sum(score[0] for score in scores.values())
     possible = sum(score[1] for score in scores.values())
     return message, earned, possible, scores
@@ -107,7 +109,7 @@ def _cell(text: str) -> str:
 @pytest.mark.slow
 def test_matrix_is_written_as_a_table(capsys):
     lines = [
-        "| entry | kind | exercise | self-check | message (start) | hidden points |",
+        "| entry | kind | exercise | self-check | message (start) | hidden points of the exercise |",
         "|---|---|---|---|---|---|",
     ]
     counts = {"mistakes caught": 0, "mistakes": 0, "alternatives passed": 0, "alternatives": 0}

@@ -85,8 +85,9 @@ def training_accuracy(ResNet50, identity_block, convolutional_block, threshold: 
 
     Args:
         ResNet50: The student's model-building function.
-        identity_block: The student's identity block (must be what ResNet50 uses).
-        convolutional_block: The student's convolutional block.
+        identity_block: The student's identity block (kept for the notebook's call; the
+            blocks are judged by what the model they build computes).
+        convolutional_block: The student's convolutional block (likewise).
         threshold: The test accuracy (inference mode) to reach.
         recipe: Training recipe; the course's quick recipe by default.
 

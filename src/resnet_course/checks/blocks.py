@@ -6,6 +6,14 @@ block models already built (for example rebuilt from their JSON config
 outside the kernel) and never calls student code. Both compare outputs
 with the reference for training=True and training=False, and on a mismatch
 try the numpy variants of known mistakes and name the one that matches.
+
+Keras 3 records a ``training=`` value given when a layer is called on a
+symbolic tensor in the functional graph (and in its JSON config); a plain
+``model(x)`` call uses it, and an explicit ``model(x, training=...)``
+overrides it. The in-kernel check therefore calls the block eagerly with
+each ``training`` value, and :func:`verify_block_models` calls each built
+model without a ``training`` argument, so that both see what the block did
+with its argument.
 """
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ def training_note(model) -> str:
         return ""
     baked = " and ".join(f"training={value} in {count} layer call(s)" for value, count in counts.items() if count)
     return (
-        f"your model has {baked} fixed when it was built (the blocks' default training=True does this). "
-        "model.fit, model.predict and model.evaluate override it, and so does this check, so the model is "
+        f"your model has {baked} fixed when it was built"
+        + (" (the blocks' default training=True does this). " if counts[True] else ". ")
+        + "model.fit, model.predict and model.evaluate override it, and so does this check, so the model is "
         "right; but a plain model(x) call uses the fixed value (batch statistics, and it updates the moving "
         "averages). For inference call model(x, training=False) or model.predict(x)."
     )
