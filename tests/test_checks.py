@@ -3,7 +3,9 @@ pass the reference and every correct alternative, and stay quiet on stderr."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 
 import mistakes
 import numpy as np
@@ -11,6 +13,9 @@ import pytest
 from mistakes import ALTERNATIVES, MISTAKES, REFERENCE
 
 from resnet_course import checks
+from resnet_course.grading import fresh_checks
+
+keras = mistakes.keras
 
 PUBLIC_CHECKS = {
     "identity_block": checks.check_identity_block,
@@ -32,8 +37,10 @@ def run_check(entry):
 
 
 def test_catalogue_is_large_enough():
-    assert len(MISTAKES) >= 18
-    assert len(ALTERNATIVES) >= 6
+    assert len(MISTAKES) >= 50
+    assert sum(entry.exercise == "ResNet50" for entry in MISTAKES) >= 15
+    assert len(ALTERNATIVES) >= 15
+    assert sum(entry.exercise == "ResNet50" for entry in ALTERNATIVES) >= 5
     assert len({entry.name for entry in MISTAKES + ALTERNATIVES}) == len(MISTAKES + ALTERNATIVES)
     assert {entry.exercise for entry in MISTAKES} == set(PUBLIC_CHECKS)
 
@@ -47,7 +54,8 @@ def test_mistake_fails_with_a_message_naming_it(entry, capfd):
 
 
 def assert_one_success_line(out: str, exercise: str):
-    assert re.fullmatch(rf"{exercise}: all \d+ checks passed\.\n", out), repr(out)
+    """One success line, then only notes (ResNet50 explains a hard-coded `training`)."""
+    assert re.fullmatch(rf"{exercise}: all \d+ checks passed\.\n(  note: [^\n]+\n)*", out), repr(out)
 
 
 @pytest.mark.parametrize("entry", ALTERNATIVES, ids=lambda entry: entry.name)
@@ -94,6 +102,90 @@ def test_reference_resnet50_passes_for_other_sizes():
     assert checks.verify_resnet50(REFERENCE["ResNet50"], input_shape=(96, 96, 3), classes=10) == len(
         checks.RESNET50_CHECKS
     )
+
+
+def test_reference_resnet50_passes_with_a_note_on_its_hard_coded_training(capfd):
+    checks.check_resnet50(REFERENCE["ResNet50"])
+    out = capfd.readouterr().out
+    assert "note: your model has training=True in 52 layer call(s)" in out
+    assert "model(x, training=False)" in out
+
+
+def round_trip(model):
+    """The model rebuilt from its JSON config, as trusted grading rebuilds it outside the kernel."""
+    config = json.loads(model.to_json())
+    return keras.saving.deserialize_keras_object(config, safe_mode=True)
+
+
+def test_resnet50_model_judge_works_on_a_model_rebuilt_from_json():
+    model = round_trip(REFERENCE["ResNet50"]())
+    assert checks.verify_resnet50_model(model, scope="stages") == 3
+    assert checks.verify_resnet50_model(model) == 5
+    wrong = round_trip(mistakes.resnet_stem_without_relu())
+    with pytest.raises(
+        AssertionError, match="at the stem's output.*\n.*\n.*\n  likely mistake: the stem's ReLU is missing"
+    ):
+        checks.verify_resnet50_model(wrong, scope="stages")
+
+
+def test_resnet50_model_judge_names_a_head_mistake_with_same_shapes_and_counts():
+    model = mistakes.resnet_head_max_pool()
+    assert checks.verify_resnet50_model(model, scope="stages") == 3
+    with pytest.raises(AssertionError, match="the head pools with MaxPooling2D"):
+        checks.verify_resnet50_model(model)
+
+
+BLOCK_MODEL_CASES = {
+    "identity_block": {"f": 3, "filters": (2, 4, 3), "input_shape": (4, 6, 5, 3)},
+    "convolutional_block": {"f": 3, "filters": (2, 4, 5), "s": 2, "input_shape": (4, 6, 5, 3)},
+}
+
+
+def built_block_models(kind, block, case):
+    """The block built on keras.Input with training=True and False, then rebuilt from JSON."""
+    arguments = {"s": case["s"]} if "s" in case else {}
+    built = {}
+    for training in (True, False):
+        inputs = keras.Input(case["input_shape"][1:])
+        outputs = block(inputs, case["f"], list(case["filters"]), training=training, **arguments)
+        built[training] = round_trip(keras.Model(inputs, outputs))
+    return built
+
+
+@pytest.mark.parametrize("kind", list(BLOCK_MODEL_CASES))
+def test_block_model_judge_passes_the_reference_rebuilt_from_json(kind):
+    case = BLOCK_MODEL_CASES[kind]
+    built = built_block_models(kind, REFERENCE[kind], case)
+    assert checks.verify_block_models(kind, built, **case) == len(checks.BLOCK_CHECKS)
+
+
+@pytest.mark.parametrize(
+    "kind, block, message",
+    [
+        ("identity_block", mistakes.identity_without_final_relu, "the final ReLU is missing"),
+        ("identity_block", mistakes.identity_training_not_passed, "moving averages even when training=True"),
+        ("convolutional_block", mistakes.conv_training_hard_coded_true, "batch statistics even when training=False"),
+        ("convolutional_block", mistakes.conv_stride_on_second_conv, "you put it on the second convolution"),
+    ],
+)
+def test_block_model_judge_names_the_mistake(kind, block, message):
+    case = BLOCK_MODEL_CASES[kind]
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.verify_block_models(kind, built_block_models(kind, block, case), **case)
+
+
+def test_patching_a_checks_submodule_does_not_reach_the_fresh_copy(monkeypatch):
+    from resnet_course.checks import block_values
+
+    monkeypatch.setattr(block_values, "_judge_values", lambda *args, **kwargs: None)
+    # The patch works on the imported package...
+    assert checks.verify_identity_block(mistakes.identity_without_final_relu) == len(checks.BLOCK_CHECKS)
+    fresh = fresh_checks()
+    assert fresh is not checks and fresh.block_values is not block_values
+    # ...but not on the fresh copy the hidden tests use, and the imported package is left in place.
+    with pytest.raises(AssertionError, match="the final ReLU is missing"):
+        fresh.verify_identity_block(mistakes.identity_without_final_relu)
+    assert sys.modules["resnet_course.checks.block_values"] is block_values
 
 
 def test_verify_resnet50_restores_the_blocks_even_when_building_fails():

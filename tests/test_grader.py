@@ -131,7 +131,17 @@ def test_integrity_check_spots_changed_grades_of_others(course):
 def test_exercises_follow_the_test_cell_names(course, repo_root):
     assert exercises(toy_course.released_notebook(course)) == ["normalize", "add"]
     resnets = nbformat.read(repo_root / "assignments" / "resnets" / "resnets.ipynb", as_version=4)
-    assert exercises(resnets) == ["identity_block", "convolutional_block", "ResNet50", "training"]
+    assert exercises(resnets) == [
+        "identity_block",
+        "why_bottleneck",
+        "convolutional_block",
+        "why_stride",
+        "ResNet50",
+        "why_bn_mode",
+        "why_momentum",
+        "recompute_batchnorm",
+        "training",
+    ]
     answers = ["identity_block", "convolutional_block", "ResNet50"]
     assert exercise_of("test_identity_block_hidden_shapes", answers) == "identity_block"
     assert exercise_of("test_training_accuracy", answers) == "training"

@@ -78,13 +78,16 @@ class TrainingTestFailed(AssertionError):
 def training_accuracy(ResNet50, identity_block, convolutional_block, threshold: float, recipe=None) -> float:
     """Train the student's ResNet50 with the course's short recipe and check its test accuracy.
 
-    The architecture is verified first, so a model with a known mistake fails
-    in seconds ("caught earlier") instead of spending minutes in training.
+    The model's behaviour is verified first (by values, as the ResNet50 check
+    does), so a model that computes the wrong function fails in seconds
+    instead of spending minutes in training, while a correct model is trained
+    even if a cosmetic check (how it was spelled) failed.
 
     Args:
         ResNet50: The student's model-building function.
-        identity_block: The student's identity block (must be what ResNet50 uses).
-        convolutional_block: The student's convolutional block.
+        identity_block: The student's identity block (kept for the notebook's call; the
+            blocks are judged by what the model they build computes).
+        convolutional_block: The student's convolutional block (likewise).
         threshold: The test accuracy (inference mode) to reach.
         recipe: Training recipe; the course's quick recipe by default.
 
@@ -95,10 +98,8 @@ def training_accuracy(ResNet50, identity_block, convolutional_block, threshold: 
         TrainingTestFailed: the architecture is wrong, or the accuracy is below ``threshold``.
     """
     checks = fresh_checks()
-    try:
-        checks.verify_identity_block(identity_block)
-        checks.verify_convolutional_block(convolutional_block)
-        checks.verify_resnet50(ResNet50)
+    try:  # the model's behaviour decides, so a correct model is trained whatever a cosmetic check said
+        checks.verify_resnet50_model(ResNet50(input_shape=(64, 64, 3), classes=6))
     except AssertionError as error:
         raise TrainingTestFailed(f"training skipped: fix the exercises first. {error}") from None
 
@@ -158,14 +159,8 @@ def block_calls(ResNet50) -> dict[str, int]:
     return counts
 
 
-def stage_output_shapes(ResNet50) -> list[tuple]:
-    """Output shape (batch omitted) of each stage, read from the notebook's own
-    block calls: a stage ends where the next convolutional block begins."""
+def stage_output_shapes(ResNet50) -> list[tuple | None]:
+    """Shape (batch omitted) of each stage's output, found in the model by its values
+    (None for a stage whose reference values no tensor holds)."""
     checks = fresh_checks()
-    _, calls, _ = checks._build_recording_calls(ResNet50, (64, 64, 3), 6)
-    shapes = []
-    for index, call in enumerate(calls):
-        is_last = index == len(calls) - 1
-        if is_last or calls[index + 1].kind == "convolutional_block":
-            shapes.append(tuple(int(d) for d in call.output_shape[-3:]) if call.output_shape else None)
-    return shapes
+    return checks.stage_output_shapes(ResNet50(input_shape=(64, 64, 3), classes=6))

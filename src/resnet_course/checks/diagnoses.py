@@ -1,0 +1,264 @@
+"""Diagnoses of how ResNet50 was built: the block calls it made, read while it is built.
+
+The notebook's ``identity_block`` and ``convolutional_block`` are wrapped
+while ``ResNet50`` runs, and each call's ``f``, ``filters``, ``s`` and shapes
+are recorded. The findings (wrong stage arguments, the number of identity
+blocks, blocks not used at all) explain a behaviour mismatch in the
+student's words, or are shown as a note on a model that computes the right
+function; they are never a reason on their own to fail a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+
+from .core import _UNFINISHED, SelfCheckError, _attempt, _error_text, _fail
+from .resnet50_reference import RESNET50_STAGES, _Stage
+
+
+@dataclasses.dataclass
+class _BlockCall:
+    """One call of a block while ResNet50 was being built."""
+
+    kind: str
+    f: object
+    filters: object
+    s: object
+    input_shape: tuple
+    output_shape: tuple
+
+
+def _argument(bound, signature, position, name):
+    """An argument by its usual name, else by its position."""
+    if name in bound.arguments:
+        return bound.arguments[name]
+    names = list(signature.parameters)
+    return bound.arguments.get(names[position]) if position < len(names) else None
+
+
+def _as_filters(value):
+    """Filters as a tuple of ints, or unchanged if they are not numbers."""
+    try:
+        return tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _describe_call(kind, signature, args, kwargs) -> _BlockCall:
+    """Read X's shape, f, filters and s from a block call's arguments."""
+    call = _BlockCall(kind, None, None, None, (), ())
+    if signature is None:
+        return call
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return call
+    bound.apply_defaults()
+    x = _argument(bound, signature, 0, "X")
+    call.input_shape = tuple(getattr(x, "shape", ()) or ())[1:]
+    call.f = _argument(bound, signature, 1, "f")
+    call.filters = _as_filters(_argument(bound, signature, 2, "filters"))
+    if kind == "convolutional_block":
+        call.s = _argument(bound, signature, 3, "s")
+    return call
+
+
+def _recording(kind, original, calls, depth):
+    """Wrap a block so each top-level call is recorded in ``calls``, before it
+    runs (so a call that raises is still seen) and with its output shape after."""
+    try:
+        signature = inspect.signature(original)
+    except (TypeError, ValueError):
+        signature = None
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        if depth[0]:  # a block calling a block: record only the outer call
+            return original(*args, **kwargs)
+        call = _describe_call(kind, signature, args, kwargs)
+        calls.append(call)
+        depth[0] += 1
+        try:
+            output = original(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+        call.output_shape = tuple(getattr(output, "shape", ()) or ())[1:]
+        return output
+
+    return wrapper
+
+
+def _build_recording_calls(ResNet50, input_shape, classes):
+    """Build the model with the student's blocks replaced by recording wrappers.
+
+    Returns:
+        (model, calls, names of the blocks missing from ResNet50's globals).
+    """
+    namespace = getattr(ResNet50, "__globals__", None)
+    names = ("identity_block", "convolutional_block")
+    if namespace is None:
+        missing = names
+    else:
+        missing = tuple(name for name in names if not callable(namespace.get(name)))
+    calls, depth, originals = [], [0], {}
+    try:
+        if namespace is not None:
+            for name in names:
+                if name not in missing:
+                    originals[name] = namespace[name]
+                    namespace[name] = _recording(name, originals[name], calls, depth)
+        model, error = _attempt(ResNet50, input_shape=tuple(input_shape), classes=classes)
+    finally:
+        for name, original in originals.items():
+            namespace[name] = original
+    if error is not None:
+        _report_resnet50_failure(calls, error, input_shape, classes)
+    return model, calls, missing
+
+
+def _report_resnet50_failure(calls, error, input_shape, classes):
+    """Explain an error raised while building ResNet50: the block calls made
+    before it are checked first, since a wrong filter list is the usual cause."""
+    error_text = _error_text(error)
+    stages = _group_stages(calls)
+    if stages and stages[0][0].kind == "convolutional_block":
+        try:
+            _check_stage_settings(stages[: len(RESNET50_STAGES)], complete=False)
+        except SelfCheckError as found:
+            raise SelfCheckError(f"{found}\n  (building the model raised {error_text})") from None
+    _fail(
+        "ResNet50",
+        f"ResNet50(input_shape={tuple(input_shape)}, classes={classes}) raised an error.",
+        got=error_text,
+        hint=_UNFINISHED
+        if isinstance(error, NotImplementedError)
+        else ("run the checks of identity_block and convolutional_block first; then check each stage's arguments"),
+    )
+
+
+def _group_stages(calls) -> list:
+    """Group block calls into stages, a new one at each convolutional_block."""
+    stages = []
+    for call in calls:
+        if call.kind == "convolutional_block" or not stages:
+            stages.append([call])
+        else:
+            stages[-1].append(call)
+    return stages
+
+
+def _split_into_stages(calls, missing):
+    """Group the recorded calls into stages, each starting with a convolutional_block."""
+    if missing or not calls:
+        names = " and ".join(missing) if missing else "identity_block and convolutional_block"
+        _fail(
+            "ResNet50",
+            "the model must be built from your identity_block and convolutional_block.",
+            expected="4 calls of convolutional_block and 12 of identity_block while building the model",
+            got=f"{names} never called" if not missing else f"{names} not defined in the notebook",
+            hint="call the identity_block and convolutional_block functions you wrote above (not keras.applications "
+            "or copies of the layers)",
+        )
+    if calls[0].kind != "convolutional_block":
+        _fail(
+            "ResNet50",
+            "an identity_block comes before the first convolutional_block.",
+            expected="each stage starts with convolutional_block",
+            got=", ".join(c.kind for c in calls[:3]) + ", ...",
+            hint="stage 2 starts with convolutional_block(X, f=3, filters=[64, 64, 256], s=1)",
+        )
+    stages = _group_stages(calls)
+    counts = [len(stage) - 1 for stage in stages]
+    if len(stages) != len(RESNET50_STAGES):
+        _fail(
+            "ResNet50",
+            f"convolutional_block was called {len(stages)} times; ResNet50 has {len(RESNET50_STAGES)} stages (2 to 5), "
+            "each starting with one convolutional_block.",
+            expected=f"identity blocks per stage {[s.identity_blocks for s in RESNET50_STAGES]}",
+            got=f"identity blocks after each convolutional_block {counts}",
+            hint="stages 2, 3, 4, 5: one convolutional_block, then 2, 3, 5 and 2 identity blocks",
+        )
+    return stages
+
+
+def _check_stage_settings(stages, complete=True):
+    """The f, filters and s of every block call, and the identity blocks per stage.
+
+    Args:
+        stages: Block calls grouped by stage.
+        complete: False when the build stopped early; the last stage's count
+            of identity blocks is then not checked.
+    """
+    for index, (stage, calls) in enumerate(zip(RESNET50_STAGES, stages)):
+        counted = complete or index < len(stages) - 1
+        conv, identities = calls[0], calls[1:]
+        _check_block_arguments(stage, conv, f"stage {stage.number}'s convolutional_block")
+        if conv.s != stage.stride:
+            _fail(
+                "ResNet50",
+                f"stage {stage.number}'s convolutional_block has the wrong stride.",
+                expected=f"s={stage.stride}",
+                got=f"s={conv.s}",
+                hint="stage 2 uses s=1 (the max-pool already halved the size); stages 3, 4 and 5 use s=2",
+            )
+        if counted and len(identities) != stage.identity_blocks:
+            _fail(
+                "ResNet50",
+                f"stage {stage.number} has {len(identities)} identity blocks.",
+                expected=f"{stage.identity_blocks} identity blocks",
+                got=f"{len(identities)} identity blocks",
+                hint="stages 2, 3, 4, 5 have 2, 3, 5 and 2 identity blocks after their convolutional_block",
+            )
+        for position, call in enumerate(identities, start=1):
+            _check_block_arguments(stage, call, f"identity block {position} of stage {stage.number}")
+
+
+def _check_block_arguments(stage: _Stage, call: _BlockCall, which: str):
+    """A block call's filters and f."""
+    if call.filters != stage.filters:
+        _fail(
+            "ResNet50",
+            f"{which} has the wrong filters.",
+            expected=f"filters={list(stage.filters)}",
+            got=f"filters={_as_list(call.filters)}",
+            hint=f"every block of stage {stage.number} uses filters={list(stage.filters)}",
+        )
+    if call.f != 3:
+        _fail(
+            "ResNet50",
+            f"{which} has the wrong f.",
+            expected="f=3",
+            got=f"f={call.f}",
+            hint="every block of ResNet50 uses f=3",
+        )
+
+
+def _as_list(filters):
+    """Filters as the list a student writes, for messages."""
+    return list(filters) if isinstance(filters, tuple) else filters
+
+
+def diagnose_calls(calls, missing) -> SelfCheckError | None:
+    """The first finding about the recorded block calls, or None when they look right."""
+    try:
+        _check_stage_settings(_split_into_stages(calls, missing))
+    except SelfCheckError as finding:
+        return finding
+    return None
+
+
+def _with_diagnosis(message: str, finding: SelfCheckError | None) -> str:
+    """A behaviour failure with the block-call finding added, which names the mistake in the student's terms."""
+    if finding is None:
+        return message
+    found = str(finding).split("\n")
+    lines = message.split("\n")
+    tail = [lines.pop()] if lines[-1].startswith("  (checked with") else []
+    got = [line.split(":", 1)[1].strip() for line in found if line.startswith("  got:")]
+    extra = [f"  diagnosis: {found[0].removeprefix('ResNet50: ')}" + (f" (found: {got[0]})" if got else "")]
+    hints = [line for line in found if line.startswith("  likely mistake:")]
+    if hints and not any(line.startswith("  likely mistake:") for line in lines):
+        extra += hints
+    return "\n".join(lines + extra + tail)
