@@ -38,16 +38,21 @@ def set_shape_seeded_weights(model, seed: int = 0) -> None:
 
 
 def layer_outputs(model, x: np.ndarray, training: bool) -> list[np.ndarray]:
-    """The output of every layer of ``model`` on ``x`` (each output tensor once)."""
+    """The output of every operation of ``model`` on ``x`` (layers and ``keras.ops`` calls alike)."""
     from resnet_course.keras_setup import import_keras
 
     keras = import_keras()
     tensors, seen = [], set()
-    for layer in model.layers:
-        for node_output in _outputs_of(layer):
-            if id(node_output) not in seen and not type(layer).__name__ == "InputLayer":
-                seen.add(id(node_output))
-                tensors.append(node_output)
+    for operation in [*getattr(model, "operations", model.layers)]:
+        if type(operation).__name__ == "InputLayer":
+            continue
+        for output in _outputs_of(operation):
+            if id(output) not in seen:
+                seen.add(id(output))
+                tensors.append(output)
+    for output in model.outputs:
+        if id(output) not in seen:
+            tensors.append(output)
     probe = keras.Model(model.inputs, tensors)
     values = probe(x, training=training)
     return [np.asarray(value) for value in (values if isinstance(values, (list, tuple)) else [values])]
