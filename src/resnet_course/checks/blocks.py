@@ -250,12 +250,14 @@ def verify_block_models(kind: str, built: dict, *, f, filters, s=1, input_shape,
 
 def check_identity_block(identity_block) -> None:
     """Check ``identity_block``; print one line on success, raise SelfCheckError otherwise."""
+    __tracebackhide__ = True
     count = _run_check(verify_identity_block, identity_block, f=3, filters=(2, 4, 3), input_shape=(4, 6, 5, 3), seed=0)
     _print(f"identity_block: all {count} checks passed.")
 
 
 def check_convolutional_block(convolutional_block) -> None:
     """Check ``convolutional_block``; print one line on success, raise SelfCheckError otherwise."""
+    __tracebackhide__ = True
     count = _run_check(
         verify_convolutional_block, convolutional_block, f=3, filters=(2, 4, 5), s=2, input_shape=(4, 6, 5, 3), seed=0
     )

@@ -36,6 +36,11 @@ _AXIS_NAMES = {0: "the batch axis", 1: "the height axis", 2: "the width axis", 3
 class SelfCheckError(AssertionError):
     """A self-check found a mistake; the message says which and how to fix it."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of a traceback: the message once, and no frame
+        # of the checker, whose internals say nothing about the student's mistake.
+        return [f"{type(self).__name__}: {self}", "(raised by the self-check of this cell)"]
+
 
 def _fail(function_name: str, problem: str, *, expected=None, got=None, hint: str = "", case=None):
     """Raise a SelfCheckError with a message laid out the same way every time.
@@ -123,6 +128,7 @@ def _count_parameters(model) -> tuple:
 def _run_check(verify, *args, **kwargs) -> int:
     """Run a verify_* function; a failure is raised afresh from here, so the
     student's traceback shows the message, not the checker's internals."""
+    __tracebackhide__ = True  # IPython leaves this frame out of the student's traceback
     try:
         return verify(*args, **kwargs)
     except SelfCheckError as error:

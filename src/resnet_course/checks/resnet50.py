@@ -303,6 +303,7 @@ def check_resnet50(ResNet50) -> None:
     the check then says which block to fix first and stops there. (The grader
     judges ResNet50 with the student's own blocks, so it costs ResNet50 nothing.)
     """
+    __tracebackhide__ = True
     failing = _failing_blocks(ResNet50)
     if failing:
         _print(
