@@ -29,8 +29,14 @@ def test_the_course_sets_a_late_penalty_policy(repo_root):
 
 
 @pytest.mark.requires_tool("bwrap")
-def test_a_submission_after_the_due_date_is_recorded_late_without_penalty(tmp_path):
+@pytest.mark.parametrize("policy", ["none", "zero"])
+def test_a_submission_after_the_due_date_is_recorded_late_with_the_courses_policy(tmp_path, policy):
+    """The grader applies the policy the course's nbgrader_config.py sets ("zero": a late submission's
+    penalty is its whole score)."""
     course = toy_course.course_copy(tmp_path / "course")
+    if policy != "none":
+        with open(course / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.LateSubmissionPlugin.penalty_method = {policy!r}\n")
     db_url = f"sqlite:///{course / 'autograder' / 'gradebook.db'}"
     with Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(toy_course.ASSIGNMENT, duedate=DUE.replace(tzinfo=None))
@@ -46,5 +52,7 @@ def test_a_submission_after_the_due_date_is_recorded_late_without_penalty(tmp_pa
         penalties = {student: s.late_submission_penalty for student, s in submissions.items()}
         scores = {student: s.score for student, s in submissions.items()}
     assert late == {"punctual": 0, "tardy": timedelta(days=2, hours=3).total_seconds()}
-    assert penalties == {"punctual": 0, "tardy": 0}
+    expected_penalty = toy_course.MAX_SCORE if policy == "zero" else 0
+    assert penalties == {"punctual": 0, "tardy": expected_penalty}
+    # nbgrader keeps the raw score and the penalty side by side (its reports subtract one from the other).
     assert scores == {"punctual": toy_course.MAX_SCORE, "tardy": toy_course.MAX_SCORE}

@@ -38,6 +38,7 @@ def settings_for(
         launcher_arguments=limits.as_arguments(),
         protected_modules=list(DEFAULT_PROTECTED_MODULES) + list(protected_modules or []),
         wall_seconds=limits.wall_seconds + JOB_OVERHEAD_SECONDS,
+        late_penalty=course.late_penalty(),
     )
 
 

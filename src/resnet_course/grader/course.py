@@ -72,6 +72,12 @@ class Course:
         """The grading report of an assignment (beside the gradebook, git-ignored)."""
         return self.db_path.parent / REPORTS_FOLDER / f"{assignment}.json"
 
+    def late_penalty(self) -> dict:
+        """The late-submission policy of ``nbgrader_config.py`` (nbgrader's defaults where it is silent)."""
+        plugin = self.config.get("AssignLatePenalties", {}).get("plugin_class", "nbgrader.plugins.LateSubmissionPlugin")
+        method = self.config.get("LateSubmissionPlugin", {}).get("penalty_method", "none")
+        return {"plugin_class": str(plugin), "penalty_method": str(method)}
+
     def execute_timeout(self, default: int = 600) -> int:
         """The per-cell timeout the course configured for nbgrader's Execute step."""
         for section in ("Execute", "ExecutePreprocessor"):

@@ -55,6 +55,10 @@ def autograde_config(root: Path, job: dict) -> Config:
         AssignLatePenalties,
         CheckCellMetadata,
     ]
+    # The course's late policy, as nbgrader_config.py sets it: the job's configuration is built here.
+    late = job.get("late_penalty") or {}
+    config.AssignLatePenalties.plugin_class = late.get("plugin_class", "nbgrader.plugins.LateSubmissionPlugin")
+    config.LateSubmissionPlugin.penalty_method = late.get("penalty_method", "none")
     config.SandboxedExecute.timeout = job["timeout"]
     config.SandboxedExecute.launcher_arguments = job["launcher_arguments"]
     config.SandboxedExecute.protected_modules = job["protected_modules"]

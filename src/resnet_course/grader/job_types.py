@@ -19,12 +19,17 @@ class GradingSettings:
         launcher_arguments: Sandbox launcher options (limits).
         protected_modules: Modules the tamper guard restores before each test cell.
         wall_seconds: Time one job may take in all.
+        late_penalty: The course's late-submission policy as nbgrader_config.py sets it:
+            ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
     """
 
     timeout: int
     launcher_arguments: list[str]
     protected_modules: list[str]
     wall_seconds: int
+    late_penalty: dict = dataclasses.field(
+        default_factory=lambda: {"plugin_class": "nbgrader.plugins.LateSubmissionPlugin", "penalty_method": "none"}
+    )
 
 
 @dataclasses.dataclass
