@@ -39,22 +39,22 @@ def shown_table(page, table_id: str) -> list[dict[str, str]]:
 
 
 def gradebook_numbers(root):
-    """(score per student, (passed, graded) per test cell) straight from the gradebook's API."""
+    """(status and score per student, (passed, graded) per test cell, the maximum score) from the gradebook's API."""
     course = demo_course(root)
     statuses = {s: e["status"] for s, e in json.loads(course.report_path(ASSIGNMENT).read_text()).items()}
     graded = {s for s, status in statuses.items() if status != NOT_GRADED}
     with Gradebook(course.coursedir.db_url, course.course_id) as gradebook:
         scores = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT) if s.student.id in graded}
-        passes = {}
+        passes, max_score = {}, gradebook.find_assignment(ASSIGNMENT).max_score
         for notebook in gradebook.find_assignment(ASSIGNMENT).notebooks:
             for cell in notebook.grade_cells:
                 grades = [gradebook.find_grade(cell.name, notebook.name, ASSIGNMENT, s) for s in sorted(graded)]
                 passes[cell.name] = (sum(g.score >= cell.max_score for g in grades), len(grades))
-    return statuses, scores, passes
+    return statuses, scores, passes, max_score
 
 
 def test_report_shows_the_gradebooks_numbers(page, demo_root, artifacts_dir):
-    statuses, scores, passes = gradebook_numbers(demo_root)
+    statuses, scores, passes, max_score = gradebook_numbers(demo_root)
     page.goto((demo_root / "class-report.html").as_uri())
     page.wait_for_load_state("load")
     # Every plot decoded (embedded PNG data, nothing fetched).
@@ -73,7 +73,7 @@ def test_report_shows_the_gradebooks_numbers(page, demo_root, artifacts_dir):
     assert page.inner_text("#count-graded").endswith(str(len(scores)))
     assert page.inner_text("#count-not-graded").endswith(str(len(statuses) - len(scores)))
     mean = sum(scores.values()) / len(scores)
-    assert f"{mean:.2f} / 20" in page.inner_text("#mean-score")
+    assert f"{mean:.2f} / {max_score:g}" in page.inner_text("#mean-score")
 
     mistakes = shown_table(page, "mistakes")
     counts = [int(row["students"]) for row in mistakes]
