@@ -262,8 +262,10 @@ def _behaviour(payload, asked) -> Verdict:
         divergence = behaviour.first_divergence(list(zip(names, expected)), behaviour.layer_outputs(model, x, training))
         if divergence:
             mode = "training mode (batch statistics)" if training else "inference mode (moving averages)"
+            place, detail = divergence
             raise Rejected(
-                f"ResNet50 on {shape} inputs with {classes} classes, in {mode}, with your own blocks: {divergence}"
+                f"ResNet50: {place} is not the reference's, computed around your own blocks.\n"
+                f"  On {shape} inputs with {classes} classes, in {mode}: {detail}"
             )
     return Verdict(
         True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes."

@@ -67,12 +67,13 @@ def _close(got: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(got - expected)) / max(1.0, float(np.max(np.abs(expected)))))
 
 
-def first_divergence(checkpoints: list[tuple[str, np.ndarray]], candidates: list[np.ndarray]) -> str | None:
-    """The first checkpoint (name, expected value) not found among ``candidates``, described; None if all are.
+def first_divergence(checkpoints: list[tuple[str, np.ndarray]], candidates: list[np.ndarray]) -> tuple[str, str] | None:
+    """The first checkpoint (name, expected value) not found among ``candidates``: (its name, what
+    differs); None if all are found.
 
     A checkpoint counts as found when some candidate has its shape and values
     within :data:`TOLERANCE`; the description gives the closest same-shape
-    candidate, or the shapes there are.
+    candidate, or says that there is none.
     """
     for name, expected in checkpoints:
         same_shape = [c for c in candidates if c.shape == expected.shape]
@@ -80,12 +81,11 @@ def first_divergence(checkpoints: list[tuple[str, np.ndarray]], candidates: list
         if differences and min(differences) <= TOLERANCE:
             continue
         if not differences:
-            return f"{name}: no tensor of shape {expected.shape[1:]} (batch omitted) where one was expected"
+            return name, f"no tensor of shape {expected.shape[1:]} (batch omitted) where one was expected"
         closest = same_shape[int(np.argmin(differences))]
         shown = [np.round(values.ravel()[:4], 4).tolist() for values in (expected, closest)]
-        return (
-            f"{name}: the values differ from the reference (relative difference {min(differences):.2g}); "
-            f"expected {shown[0]}..., got {shown[1]}..."
+        return name, (
+            f"the values differ (relative difference {min(differences):.2g}); expected {shown[0]}..., got {shown[1]}..."
         )
     return None
 
