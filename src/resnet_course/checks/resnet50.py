@@ -36,6 +36,8 @@ parameter counts remain a check (a correct model always has them).
 
 from __future__ import annotations
 
+import inspect
+
 from .core import (
     SelfCheckError,
     _attempt,
@@ -295,6 +297,14 @@ def _failing_blocks(ResNet50) -> list[str]:
     return failing
 
 
+def _unwritten(function) -> bool:
+    """Whether ``function`` is still the released placeholder (its own check then says so)."""
+    try:
+        return "raise NotImplementedError" in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+
+
 def check_resnet50(ResNet50) -> None:
     """Check ``ResNet50``; print one line on success (and any notes), raise SelfCheckError otherwise.
 
@@ -304,7 +314,7 @@ def check_resnet50(ResNet50) -> None:
     judges ResNet50 with the student's own blocks, so it costs ResNet50 nothing.)
     """
     __tracebackhide__ = True
-    failing = _failing_blocks(ResNet50)
+    failing = _failing_blocks(ResNet50) if not _unwritten(ResNet50) else []
     if failing:
         _print(
             f"ResNet50: not compared with the reference yet: {' and '.join(failing)} still "
