@@ -45,7 +45,7 @@ def test_each_student_gets_the_expected_score(grades, student):
     status, total, by_exercise = EXPECTED[student]
     row = grades[student]
     assert row["status"] == status
-    assert float(row["max_score"]) == 20
+    assert float(row["max_score"]) == 26
     assert {exercise: float(row[exercise]) for exercise in by_exercise} == by_exercise
     assert float(row["score"]) == total
 

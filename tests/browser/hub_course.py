@@ -15,6 +15,8 @@ from resnet_course.instructor.reference_solution import cell_sources
 from resnet_course.paths import MASTER_NOTEBOOK
 
 EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
+#: The short answers and the recompute exercise, answered by both students with the master's answers.
+ANSWERS = ("why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
 #: What the identity block's self-check says about the missing ReLU (checks.py), in the page and the feedback.
 MISSING_FINAL_RELU = "the final ReLU is missing"
 FINAL_RELU = '    X = layers.Activation("relu")(X)\n'
@@ -37,21 +39,22 @@ def without_final_relu(source: str) -> str:
 def points_by_exercise() -> dict[str, float]:
     """Points of each exercise's test cells in the master notebook, the training test left out."""
     cells = json.loads(MASTER_NOTEBOOK.read_text())["cells"]
-    points = dict.fromkeys(EXERCISES, 0.0)
+    points = dict.fromkeys(EXERCISES + ANSWERS, 0.0)
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and meta.get("grade_id") != TRAINING_TEST:
-            exercise = max((e for e in EXERCISES if meta["grade_id"].startswith(f"test_{e}")), key=len)
+            exercise = max((e for e in points if meta["grade_id"].startswith(f"test_{e}")), key=len)
             points[exercise] += float(meta["points"])
     return points
 
 
 def hidden_test_lines() -> list[str]:
-    """Distinctive lines of the hidden tests' code (the training test's left out with it)."""
+    """Distinctive lines of the hidden tests: the assignment's judges, which decide outside the kernel."""
+    folder = MASTER_NOTEBOOK.parent / "grader_only"
     lines = []
-    for grade_id, source in cell_sources(MASTER_NOTEBOOK).items():
-        if grade_id == TRAINING_TEST or "### BEGIN HIDDEN TESTS" not in source:
-            continue
-        hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
-        lines += [line.strip() for line in hidden.splitlines() if len(line.strip()) > 25]
+    for path in sorted(folder.glob("*.py")):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if len(line) > 25 and not line.startswith(("#", '"""', "from ", "import ")):
+                lines.append(line)
     return lines
