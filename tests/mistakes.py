@@ -284,7 +284,7 @@ def _projection_shortcut(X, F3, s, training, initializer):
     return _bn(_conv(X, F3, 1, initializer, strides=s), training)
 
 
-@mistake("convolutional_block", "you put it on the second convolution")
+@mistake("convolutional_block", "ResNet 'v1.5', a known variant")
 def conv_stride_on_second_conv(X, f, filters, s=2, training=True, initializer=glorot_uniform):
     F1, F2, F3 = filters
     X_shortcut = _projection_shortcut(X, F3, s, training, initializer)

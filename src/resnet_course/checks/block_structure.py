@@ -91,6 +91,12 @@ def _stride_hint(case: _BlockCase, spec: _ConvSpec, layer, main_layers) -> str:
         for position, other in zip(("first", "second", "third"), main_layers)
         if other is not layer and tuple(other.strides) != (1, 1)
     ]
+    if others == ["second"]:
+        return (
+            "the stride belongs on the first 1x1 convolution of the main path (strides=s); you put it on the "
+            "f x f convolution, which is ResNet 'v1.5', a known variant many libraries use. This course builds "
+            "the original v1 of He et al. (2015), so the check compares with v1"
+        )
     found = f" (you put it on the {' and '.join(others)} convolution)" if others else ""
     return f"the stride belongs on the first 1x1 convolution of the main path (strides=s){found}"
 
