@@ -165,7 +165,7 @@ def test_block_model_judge_passes_the_reference_rebuilt_from_json(kind):
         ("identity_block", mistakes.identity_without_final_relu, "the final ReLU is missing"),
         ("identity_block", mistakes.identity_training_not_passed, "moving averages even when training=True"),
         ("convolutional_block", mistakes.conv_training_hard_coded_true, "batch statistics even when training=False"),
-        ("convolutional_block", mistakes.conv_stride_on_second_conv, "you put it on the second convolution"),
+        ("convolutional_block", mistakes.conv_stride_on_second_conv, "ResNet 'v1.5'"),
     ],
 )
 def test_block_model_judge_names_the_mistake(kind, block, message):
