@@ -104,7 +104,9 @@ def _points_without_training() -> float:
 def test_reference_and_wrong_solution_score_as_the_judges_decide(graded):
     scores = graded["scores"]
     assert scores["reference"] == _points_without_training(), graded["reports"]
-    assert scores["no_final_relu"] < scores["reference"]
+    # Only the identity block's self-check and hidden values (2 + 2 points) are lost: ResNet50 is
+    # judged around the student's own blocks, so the block's mistake costs ResNet50 nothing.
+    assert scores["no_final_relu"] == scores["reference"] - 4
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -119,5 +121,7 @@ def test_feedback_of_the_history_printer_has_no_hidden_test_line(graded):
     page = html.unescape(page)
     assert "HISTORY" in page
     judges = (SOLUTIONS_DIR / "resnets" / "grader_only" / "judges.py").read_text().splitlines()
-    hidden = [line.strip() for line in judges if len(line.strip()) > 24 and not line.strip().startswith(("#", '"""'))]
+    # Import lines are shared with the notebook itself; every other substantial line is the judges' own.
+    skipped = ("#", '"""', "from ", "import ")
+    hidden = [line.strip() for line in judges if len(line.strip()) > 24 and not line.strip().startswith(skipped)]
     assert [line for line in hidden if line in page] == []

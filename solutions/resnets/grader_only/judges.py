@@ -51,18 +51,28 @@ def challenge(rng):
             for item in items
         ]
 
+    other = rng.choice(OTHER_INPUTS)
+    # The blocks at ResNet50's stage sizes are judged with the other value cases, and ResNet50
+    # is then judged around exactly those blocks: what the block cells handed over.
+    stage_cases = {kind: [] for kind in ("identity_block", "convolutional_block")}
+    for shape, _ in (*STANDARD, other):
+        for case in _block_cases(shape):
+            kind = case.pop("kind")
+            stage_cases[kind].append({**case, "input_shape": [2, *case["input_shape"]], "seed": rng.randint(1, 10_000)})
     return {
         "identity_block": cases([PUBLIC_IDENTITY]),
         "identity_block_shapes": cases([_block_case(rng, False) for _ in range(3)]),
-        "identity_block_values": cases([_block_case(rng, False) for _ in range(2)]),
+        "identity_block_values": cases([_block_case(rng, False) for _ in range(2)] + stage_cases["identity_block"]),
         "convolutional_block": cases([PUBLIC_CONVOLUTIONAL]),
         "convolutional_block_shapes": cases([_block_case(rng, True) for _ in range(3)]),
-        "convolutional_block_values": cases([_block_case(rng, True) for _ in range(2)]),
+        "convolutional_block_values": cases(
+            [_block_case(rng, True) for _ in range(2)] + stage_cases["convolutional_block"]
+        ),
         "resnet50": _resnet50_request(STANDARD),
-        "resnet50_counts": _resnet50_request(STANDARD, with_blocks=False),
-        "resnet50_stages": _resnet50_request(STANDARD, with_blocks=False),
-        "resnet50_other_input": _resnet50_request([rng.choice(OTHER_INPUTS)]),
-        "training": _resnet50_request(STANDARD, with_blocks=False),
+        "resnet50_counts": _resnet50_request(STANDARD),
+        "resnet50_stages": _resnet50_request(STANDARD),
+        "resnet50_other_input": _resnet50_request([other]),
+        "training": _resnet50_request(STANDARD),
         "recompute_batchnorm": rng.randint(1, 1_000_000),
         **{name: True for name in QUESTIONS},
     }
@@ -197,11 +207,9 @@ def _block_cases(shape):
     return cases
 
 
-def _resnet50_request(sizes, with_blocks=True):
-    return {
-        "sizes": [[list(shape), classes] for shape, classes in sizes],
-        "blocks": [_block_cases(shape) if with_blocks else [] for shape, _ in sizes],
-    }
+def _resnet50_request(sizes):
+    """The model for each size; no blocks built in this cell (ResNet50 is judged with the block cells' own)."""
+    return {"sizes": [[list(shape), classes] for shape, classes in sizes], "blocks": [[] for _ in sizes]}
 
 
 def _resnet50(payload, asked):
@@ -210,22 +218,34 @@ def _resnet50(payload, asked):
     return _load(entry), tuple(shape), classes
 
 
-def _composite(payload, asked):
-    """The reference ResNet50 around the student's own blocks, and the names of its checkpoints."""
+def _stage_block(kind, case, evidence, challenge):
+    """The model the ``kind`` values cell handed over for ``case`` (one of ResNet50's stage sizes)."""
+    from resnet_course.grader.safe_models import UnsafeModel, load_model
+
+    key = f"{kind}_values"
+    asked, handed = challenge.get(key, []), evidence.get(key)
+    wanted = {name: case[name] for name in ("f", "filters", "s", "input_shape") if name in case}
+    for index, item in enumerate(asked):
+        if {name: item.get(name) for name in wanted} == wanted:
+            try:
+                return load_model(handed["cases"][index]["true"]["config"])
+            except (UnsafeModel, KeyError, TypeError, IndexError):
+                break
+    raise Rejected(f"ResNet50 is judged with your own {kind}, and it could not be built at ResNet50's sizes")
+
+
+def _composite(payload, asked, evidence, challenge):
+    """The reference ResNet50 around the student's own blocks (those the block cells handed over),
+    and the names of its checkpoints."""
     from resnet_course.keras_setup import import_keras
 
     keras = import_keras()
     layers = keras.layers
     ((shape, classes),) = asked["sizes"]
-    (block_entries,) = _models(payload, 1, "blocks")
-    if not isinstance(block_entries, list) or len(block_entries) != 2 * len(STAGES):
-        raise Rejected("the cell did not hand over the blocks the grader asked for; run it unchanged")
-    from resnet_course.grader.safe_models import UnsafeModel, load_model
-
-    try:
-        blocks = [load_model(entry["config"]) for entry in block_entries]
-    except (UnsafeModel, KeyError, TypeError) as problem:
-        raise Rejected(f"your blocks, built alone at ResNet50's sizes, could not be rebuilt: {problem}") from None
+    blocks = []
+    for case in _block_cases(tuple(shape)):
+        kind = case.pop("kind")
+        blocks.append(_stage_block(kind, case, evidence, challenge))
     inputs = keras.Input(tuple(shape))
     x = layers.ZeroPadding2D((3, 3))(inputs)
     x = layers.Conv2D(64, kernel_size=7, strides=2)(x)
@@ -245,11 +265,11 @@ def _composite(payload, asked):
     return keras.Model(inputs, [t for _, t in checkpoints]), [name for name, _ in checkpoints]
 
 
-def _behaviour(payload, asked) -> Verdict:
+def _behaviour(payload, asked, evidence, challenge) -> Verdict:
     from resnet_course.grader import behaviour
 
     model, shape, classes = _resnet50(payload, asked)
-    reference, names = _composite(payload, asked)
+    reference, names = _composite(payload, asked, evidence, challenge)
     if tuple(model.output.shape[1:]) != (classes,):
         raise Rejected(
             f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)"

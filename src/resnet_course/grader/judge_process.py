@@ -88,10 +88,11 @@ def main() -> int:
     earlier: dict[str, Verdict] = {
         grade_id: Verdict(passed, message) for grade_id, (passed, message) in request.get("earlier", {}).items()
     }
+    everything = {key: payload for cell in request["evidence"].values() for key, payload in cell.items()}
     for grade_id in request["graded"]:
         try:
             evidence = request["evidence"].get(grade_id, {})
-            verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier)
+            verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier, everything)
             earlier[grade_id] = verdict
         except JudgesError as error:
             print(FAULT_PREFIX + json.dumps(str(error)), flush=True)

@@ -10,10 +10,12 @@ submission). The module defines:
   and the assignment, so a regrade asks the same);
 * ``JUDGES``: grade id -> ``(evidence key, judge)``, where
   ``judge(payload, challenge_part)`` returns a :class:`Verdict` or raises
-  ``AssertionError`` (or :class:`Rejected`) with a message for the student;
-  a judge with a third parameter also gets the verdicts of the cells judged
-  before it (the notebook's order), e.g. a training test that needs the
-  exercises right first.
+  ``AssertionError`` (or :class:`Rejected`) with a message for the student.
+  A judge may also ask, by parameter name, for ``earlier`` (the verdicts of
+  the cells judged before it, in the notebook's order: a training test that
+  needs the exercises right first), ``evidence`` (every cell's evidence by
+  key) and ``challenge`` (the whole challenge): ResNet50 is judged with the
+  blocks the block cells handed over.
 
 A judge sees only data. Whatever it raises about the evidence is the
 student's answer being wrong; a judges file that cannot be loaded, or a
@@ -91,8 +93,10 @@ def check_coverage(judges, graded_ids) -> None:
         raise JudgesError(f"graded cells without a judge in judges.py: {', '.join(missing)}")
 
 
-def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict, earlier: dict | None = None) -> Verdict:
-    """Judge one graded cell from the evidence its own outputs carried."""
+def judge_cell(
+    judges, grade_id: str, evidence: dict, challenge: dict, earlier: dict | None = None, everything: dict | None = None
+) -> Verdict:
+    """Judge one graded cell from the evidence its own outputs carried (``everything``: all cells' evidence by key)."""
     key, judge = judges.JUDGES[grade_id]
     payload = evidence.get(key)
     if payload is None:
@@ -100,10 +104,9 @@ def judge_cell(judges, grade_id: str, evidence: dict, challenge: dict, earlier: 
     if isinstance(payload, dict) and payload.get("__bad_evidence__"):
         return Verdict(False, payload["__bad_evidence__"])
     try:
-        if len(inspect.signature(judge).parameters) >= 3:
-            verdict = judge(payload, challenge.get(key), dict(earlier or {}))
-        else:
-            verdict = judge(payload, challenge.get(key))
+        wanted = inspect.signature(judge).parameters
+        extra = {"earlier": dict(earlier or {}), "evidence": dict(everything or {}), "challenge": challenge}
+        verdict = judge(payload, challenge.get(key), **{name: value for name, value in extra.items() if name in wanted})
     except AssertionError as error:
         return Verdict(False, str(error) or "wrong answer")
     except Exception as error:  # the student's model or values broke the judge's computation
