@@ -183,7 +183,7 @@ def test_each_question_has_an_answer_cell_and_a_one_line_graded_cell_with_its_po
         assert nbgrader(test)["grade"] is True and nbgrader(test)["points"] == questions.QUESTIONS[name].points
         assert source(test) == (
             f'"""Graded by the course\'s grader, outside your notebook: question {number}."""\n'
-            "from resnet_course.evidence import submit_answer\n"
+            "from resnet_course.evidence import submit_answer\n\n"
             f'submit_answer("{name}", {name})'
         )
 
@@ -249,7 +249,7 @@ def test_the_recompute_graded_cell_is_one_quiet_line():
     assert nbgrader(cell)["points"] == 2
     assert source(cell) == (
         '"""Graded by the course\'s grader, outside your notebook: your BatchNorm recompute."""\n'
-        "from resnet_course.evidence import submit_recompute\n"
+        "from resnet_course.evidence import submit_recompute\n\n"
         'submit_recompute("recompute_batchnorm", recompute_batchnorm)'
     )
 
