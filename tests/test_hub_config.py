@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import stat
+import subprocess
+import time
+from pathlib import Path
 
 from traitlets.config import Config
 
@@ -102,3 +106,25 @@ def test_skipping_the_training_test_removes_only_that_cell(tmp_path):
     after = json.loads(notebook.read_text())["cells"]
     ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in after]
     assert len(after) == len(before) - 1 and TRAINING_TEST not in ids
+
+
+def test_leftover_processes_are_the_running_ones_not_zombies():
+    from resnet_course.hub import processes
+
+    running = subprocess.Popen(["sleep", "30"])
+    exited = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 10
+        # Not waited for: `true` stays a zombie, as an orphan does under a pid 1 that never reaps.
+        while Path(f"/proc/{exited.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        found = processes.processes_of({os.getuid()})
+        assert running.pid in found and found[running.pid] == "sleep 30"
+        assert exited.pid not in found
+        assert processes.terminate([running.pid, exited.pid], grace_s=5) == []
+        assert running.wait(5) == -15
+    finally:
+        running.kill()
+        running.wait()
+        exited.wait()

@@ -18,17 +18,22 @@ PROC = Path("/proc")
 
 
 def processes_of(uids: set[int]) -> dict[int, str]:
-    """``{pid: command line}`` of every process whose real user id is in ``uids``."""
+    """``{pid: command line}`` of every running process whose real user id is in ``uids``.
+
+    Zombies are left out: they have exited, and only their parent's ``wait``
+    is missing. In a container whose first process does not reap orphans, a
+    kernel's exited helper stays a zombie for good; no signal can end it.
+    """
     found = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
-            uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-            if uid in uids:
+            status = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+            uid = int(status["Uid"].split()[0])
+            if uid in uids and status["State"].split()[0] not in ("Z", "X"):
                 found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except (OSError, StopIteration, ValueError):
+        except (OSError, KeyError, IndexError, ValueError):
             continue  # gone meanwhile
     return found
 
