@@ -54,6 +54,37 @@ class Entry:
     message: str = ""
     case: dict = dataclasses.field(default_factory=dict)
 
+    def run_self_check(self):
+        """The exercise's public self-check on ``function``, or its verifier with ``case``."""
+        if self.case:
+            return verifier(self.exercise)(self.function, **self.case)
+        return public_check(self.exercise)(self.function)
+
+
+EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
+
+
+def public_check(exercise: str) -> Callable:
+    """The notebook's self-check for ``exercise``."""
+    from resnet_course import checks
+
+    return {
+        "identity_block": checks.check_identity_block,
+        "convolutional_block": checks.check_convolutional_block,
+        "ResNet50": checks.check_resnet50,
+    }[exercise]
+
+
+def verifier(exercise: str) -> Callable:
+    """The verifier for ``exercise``: the self-check with the hidden tests' arguments."""
+    from resnet_course import checks
+
+    return {
+        "identity_block": checks.verify_identity_block,
+        "convolutional_block": checks.verify_convolutional_block,
+        "ResNet50": checks.verify_resnet50,
+    }[exercise]
+
 
 MISTAKES: list[Entry] = []
 ALTERNATIVES: list[Entry] = []

@@ -10,30 +10,12 @@ import sys
 import mistakes
 import numpy as np
 import pytest
-from mistakes import ALTERNATIVES, MISTAKES, REFERENCE
+from mistakes import ALTERNATIVES, EXERCISES, MISTAKES, REFERENCE, public_check, verifier
 
 from resnet_course import checks
 from resnet_course.grading import fresh_checks
 
 keras = mistakes.keras
-
-PUBLIC_CHECKS = {
-    "identity_block": checks.check_identity_block,
-    "convolutional_block": checks.check_convolutional_block,
-    "ResNet50": checks.check_resnet50,
-}
-VERIFIERS = {
-    "identity_block": checks.verify_identity_block,
-    "convolutional_block": checks.verify_convolutional_block,
-    "ResNet50": checks.verify_resnet50,
-}
-
-
-def run_check(entry):
-    """The public check, or the verifier with the entry's hidden-test arguments."""
-    if entry.case:
-        return VERIFIERS[entry.exercise](entry.function, **entry.case)
-    return PUBLIC_CHECKS[entry.exercise](entry.function)
 
 
 def test_catalogue_is_large_enough():
@@ -42,13 +24,13 @@ def test_catalogue_is_large_enough():
     assert len(ALTERNATIVES) >= 15
     assert sum(entry.exercise == "ResNet50" for entry in ALTERNATIVES) >= 5
     assert len({entry.name for entry in MISTAKES + ALTERNATIVES}) == len(MISTAKES + ALTERNATIVES)
-    assert {entry.exercise for entry in MISTAKES} == set(PUBLIC_CHECKS)
+    assert {entry.exercise for entry in MISTAKES} == set(EXERCISES)
 
 
 @pytest.mark.parametrize("entry", MISTAKES, ids=lambda entry: entry.name)
 def test_mistake_fails_with_a_message_naming_it(entry, capfd):
     with pytest.raises(AssertionError) as caught:
-        run_check(entry)
+        entry.run_self_check()
     assert entry.message in str(caught.value), str(caught.value)
     assert capfd.readouterr() == ("", "")  # failures raise; nothing is printed
 
@@ -60,7 +42,7 @@ def assert_one_success_line(out: str, exercise: str):
 
 @pytest.mark.parametrize("entry", ALTERNATIVES, ids=lambda entry: entry.name)
 def test_correct_alternative_passes(entry, capfd):
-    result = run_check(entry)
+    result = entry.run_self_check()
     out, err = capfd.readouterr()
     assert err == ""
     if entry.case:
@@ -69,9 +51,9 @@ def test_correct_alternative_passes(entry, capfd):
         assert_one_success_line(out, entry.exercise)
 
 
-@pytest.mark.parametrize("exercise", list(PUBLIC_CHECKS))
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_reference_passes_with_one_line(exercise, capfd):
-    PUBLIC_CHECKS[exercise](REFERENCE[exercise])
+    public_check(exercise)(REFERENCE[exercise])
     out, err = capfd.readouterr()
     assert err == ""
     assert_one_success_line(out, exercise)
@@ -90,7 +72,7 @@ def test_reference_passes_with_one_line(exercise, capfd):
     ids=lambda value: str(value) if isinstance(value, str) else "-".join(f"{k}{v}" for k, v in value.items()),
 )
 def test_reference_passes_hidden_style_cases(exercise, case, capfd):
-    assert VERIFIERS[exercise](REFERENCE[exercise], **case) == len(checks.BLOCK_CHECKS)
+    assert verifier(exercise)(REFERENCE[exercise], **case) == len(checks.BLOCK_CHECKS)
     assert capfd.readouterr() == ("", "")
 
 

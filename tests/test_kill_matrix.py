@@ -20,21 +20,10 @@ import pytest
 from fixtures.hidden_tests import hidden_test_scores
 from mistakes import ALTERNATIVES, MISTAKES, REFERENCE
 
-from resnet_course import checks
 from resnet_course.keras_setup import silenced_stderr
 from resnet_course.paths import REPO_ROOT
 
 TABLE = REPO_ROOT / "artifacts" / "kill-matrix.md"
-PUBLIC_CHECKS = {
-    "identity_block": checks.check_identity_block,
-    "convolutional_block": checks.check_convolutional_block,
-    "ResNet50": checks.check_resnet50,
-}
-VERIFIERS = {
-    "identity_block": checks.verify_identity_block,
-    "convolutional_block": checks.verify_convolutional_block,
-    "ResNet50": checks.verify_resnet50,
-}
 ENTRIES = {entry.name: entry for entry in MISTAKES + ALTERNATIVES}
 #: A block mistake, a ResNet50 mistake with the reference's shapes and counts, and a ResNet50 alternative.
 FAST = ("identity_without_final_relu", "resnet_stem_without_relu", "resnet_global_average_pooling_head")
@@ -47,10 +36,7 @@ def row(name: str) -> tuple[str, float, float, dict]:
     message = ""
     with contextlib.redirect_stdout(io.StringIO()), silenced_stderr():
         try:
-            if entry.case:
-                VERIFIERS[entry.exercise](entry.function, **entry.case)
-            else:
-                PUBLIC_CHECKS[entry.exercise](entry.function)
+            entry.run_self_check()
         except AssertionError as error:
             message = str(error) or "AssertionError"
     # The other two functions are the reference's (a ResNet50 entry's blocks too), so only the

@@ -8,9 +8,9 @@ import textwrap
 import threading
 
 import pytest
+from fixtures.sandboxed_kernels import running_sandboxed_kernel
 
 from resnet_course.paths import REPO_ROOT
-from resnet_course.sandbox import kernelspec
 from resnet_course.sandbox.layout import check_not_forbidden
 from resnet_course.sandbox.limits import MIB, SandboxLimits
 from resnet_course.sandbox.run import check_tensorflow, run_command
@@ -170,25 +170,13 @@ def test_tensorflow_imports_in_the_sandbox():
 
 @pytest.fixture
 def sandboxed_kernel(tmp_path):
-    """A running resnet-course-sandboxed kernel (TCP, as JupyterLab and nbgrader connect by default)."""
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    folder = kernelspec.install(prefix=str(tmp_path / "prefix"), extra_arguments=["--output-bytes", "65536"])
+    """A running resnet-course-sandboxed kernel with a 64 KiB output cap, in a folder with a file and a link."""
     work = tmp_path / "work"
     work.mkdir()
     (work / "data.txt").write_text("course data")
     os.symlink(REPO_ROOT / "nbgrader_config.py", work / "link.py")
-    manager = KernelManager(
-        kernel_name=kernelspec.KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[os.path.dirname(folder)])
-    )
-    manager.start_kernel(cwd=str(work))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=120)
-    yield manager, client
-    client.stop_channels()
-    manager.shutdown_kernel()
+    with running_sandboxed_kernel(tmp_path, work, output_bytes=65536) as kernel:
+        yield kernel
 
 
 def execute(client, code, timeout=60):

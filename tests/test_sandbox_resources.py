@@ -6,9 +6,9 @@ import os
 import tempfile
 
 import pytest
+from fixtures.sandboxed_kernels import running_sandboxed_kernel
 
 from resnet_course.grader.text_safety import csv_cell, escaped
-from resnet_course.sandbox import kernelspec
 from resnet_course.sandbox.launcher import StderrRelay
 from resnet_course.sandbox.workdir_copy import WorkdirTooLarge, stage_workdir_copy
 
@@ -18,22 +18,10 @@ OUTPUT_CAP = 256 * 1024
 @pytest.fixture
 def capped_kernel(tmp_path):
     """A running sandboxed kernel with a 256 KiB output cap, and every message it sends the client."""
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    folder = kernelspec.install(prefix=str(tmp_path / "prefix"), extra_arguments=["--output-bytes", str(OUTPUT_CAP)])
     work = tmp_path / "work"
     work.mkdir()
-    manager = KernelManager(
-        kernel_name=kernelspec.KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[os.path.dirname(folder)])
-    )
-    manager.start_kernel(cwd=str(work))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=120)
-    yield manager, client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    with running_sandboxed_kernel(tmp_path, work, output_bytes=OUTPUT_CAP) as kernel:
+        yield kernel
 
 
 def run_cell(client, code, timeout=120):
