@@ -144,9 +144,22 @@ def open_menu(page: Page, menu: str) -> list[str]:
 
 
 def close_menu(page: Page) -> None:
-    """Close the open menu."""
+    """Close the open menu.
+
+    Escape closes it only while the menu has the keyboard focus, which a slow page does not
+    always give it; a click on the menu bar's active item closes it whatever has the focus.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    menus = page.locator(".lm-Menu")
     page.keyboard.press("Escape")
-    page.locator(".lm-Menu").wait_for(state="detached")
+    for _ in range(3):
+        try:
+            menus.wait_for(state="detached", timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            page.locator(".lm-MenuBar-item.lm-mod-active").first.click()
+    menus.wait_for(state="detached")
 
 
 def wait_for_lab(page: Page) -> None:
