@@ -65,25 +65,17 @@ EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
 
 
 def public_check(exercise: str) -> Callable:
-    """The notebook's self-check for ``exercise``."""
+    """The notebook's self-check for ``exercise``, e.g. ``checks.check_identity_block``."""
     from resnet_course import checks
 
-    return {
-        "identity_block": checks.check_identity_block,
-        "convolutional_block": checks.check_convolutional_block,
-        "ResNet50": checks.check_resnet50,
-    }[exercise]
+    return getattr(checks, f"check_{exercise.lower()}")
 
 
 def verifier(exercise: str) -> Callable:
-    """The verifier for ``exercise``: the self-check with the hidden tests' arguments."""
+    """The self-check with the hidden tests' arguments for ``exercise``, e.g. ``checks.verify_resnet50``."""
     from resnet_course import checks
 
-    return {
-        "identity_block": checks.verify_identity_block,
-        "convolutional_block": checks.verify_convolutional_block,
-        "ResNet50": checks.verify_resnet50,
-    }[exercise]
+    return getattr(checks, f"verify_{exercise.lower()}")
 
 
 MISTAKES: list[Entry] = []
