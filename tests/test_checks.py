@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import mistakes
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 from mistakes import ALTERNATIVES, EXERCISES, MISTAKES, REFERENCE, public_check, verifier
 
 from resnet_course import checks
-from resnet_course.grading import fresh_checks
 
 keras = mistakes.keras
 
@@ -154,20 +152,6 @@ def test_block_model_judge_names_the_mistake(kind, block, message):
     case = BLOCK_MODEL_CASES[kind]
     with pytest.raises(AssertionError, match=re.escape(message)):
         checks.verify_block_models(kind, built_block_models(kind, block, case), **case)
-
-
-def test_patching_a_checks_submodule_does_not_reach_the_fresh_copy(monkeypatch):
-    from resnet_course.checks import block_values
-
-    monkeypatch.setattr(block_values, "_judge_values", lambda *args, **kwargs: None)
-    # The patch works on the imported package...
-    assert checks.verify_identity_block(mistakes.identity_without_final_relu) == len(checks.BLOCK_CHECKS)
-    fresh = fresh_checks()
-    assert fresh is not checks and fresh.block_values is not block_values
-    # ...but not on the fresh copy the hidden tests use, and the imported package is left in place.
-    with pytest.raises(AssertionError, match="the final ReLU is missing"):
-        fresh.verify_identity_block(mistakes.identity_without_final_relu)
-    assert sys.modules["resnet_course.checks.block_values"] is block_values
 
 
 def test_verify_resnet50_restores_the_blocks_even_when_building_fails():

@@ -1,7 +1,8 @@
 """Self-checks for the three graded functions of the ResNet notebook.
 
-Students call the ``check_*`` functions in visible test cells; the
-instructor's hidden tests call the ``verify_*`` functions with other sizes.
+Students call the ``check_*`` functions in visible test cells; the course's
+judges (``solutions/resnets/grader_only/judges.py``) call the ``verify_*``
+functions with other sizes, outside the student's kernel.
 Each check either returns quietly (the ``check_*`` functions then print one
 line, and any notes) or raises :class:`SelfCheckError`, an ``AssertionError``
 whose message names the part that is wrong, what was expected and what was
@@ -19,9 +20,10 @@ already built and never call student code, for grading outside the kernel.
 
 The package is written for untrusted notebooks: the numpy functions it needs
 are bound at import time, arrays are compared with ndarray methods, and
-failures raise instead of printing. Hidden tests load a fresh copy with
-:func:`resnet_course.grading.fresh_checks`, which a notebook that patched
-this package (or one of its submodules) cannot have reached.
+failures raise instead of printing. A notebook can still patch its own copy,
+which fools only its own self-checks: grading imports this package afresh in
+the judges' process (``resnet_course.grader.judge_process``), which no
+student code reaches.
 
 Module map:
 

@@ -17,9 +17,9 @@ environment:
 
 It returns what it found, and the grader notes it in the report. This is a
 speed bump, not a wall: code in the same process can always find and
-defeat it. The output that decides a grade (an error in a test cell) also
-comes from the kernel, so nbgrader's own cross-check of the execute reply
-stays in place, and hidden tests remain unknown to the student until run.
+defeat it, so it decides nothing. Scores are decided outside the kernel,
+from the evidence the graded cells hand over (``trusted_verdicts``); what
+the guard protects is the self-check output a student sees in feedback.
 """
 
 import sys
