@@ -188,6 +188,23 @@ def test_each_question_has_an_answer_cell_and_a_one_line_graded_cell_with_its_po
         )
 
 
+def test_a_question_cell_shows_one_line_outside_grading_and_hands_over_the_answer_while_grading(
+    tmp_path, monkeypatch, capsys
+):
+    from resnet_course import evidence
+
+    sent = []
+    monkeypatch.setattr(evidence, "_send", lambda key, payload: sent.append((key, payload)))
+    monkeypatch.chdir(tmp_path)
+    evidence.submit_answer("why_stride", 0.25)
+    assert capsys.readouterr().out == evidence.NOT_GRADING + "\n" and sent == []
+    with pytest.raises(TypeError, match="must be a number, a string or a list"):
+        evidence.submit_answer("why_stride", object())
+    (tmp_path / evidence.CHALLENGE_FILE).write_text('{"why_stride": true}')
+    evidence.submit_answer("why_stride", 0.25)
+    assert capsys.readouterr().out == "" and sent == [("why_stride", {"value": 0.25})]
+
+
 # --- the BatchNorm recompute ----------------------------------------------------------------------------------
 
 

@@ -74,8 +74,9 @@ def submit_answer(key: str, value) -> None:
     except (TypeError, ValueError) as error:
         kind = type(value).__name__
         raise TypeError(f"{key}: the answer must be a number, a string or a list of them, not {kind}") from error
-    if challenge(key) is None:
+    if challenge(key) is None:  # the value was still checked: an answer JSON cannot carry fails now
         print(NOT_GRADING)
+        return
     _send(key, payload)
 
 
