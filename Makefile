@@ -21,7 +21,7 @@ export PYTHONWARNINGS := ignore
 
 setup: system-packages $(STAMP) data
 
-# bubblewrap and chromium: installed as root with apt, else the exact command is printed.
+# bubblewrap, chromium and JupyterHub's proxy: installed as root with apt, else the exact command is printed.
 system-packages:
 	@scripts/system_packages.sh
 
