@@ -6,10 +6,14 @@ Usage: ``python -m resnet_course.instructor.release [--check] [ASSIGNMENT ...]``
 nbgrader's ``generate_assignment`` strips the solutions and hidden tests and
 prepends ``solutions/header.ipynb`` (a note for students). The release then
 drops the master's maintainer notes, the cells tagged ``master-only``, and
-records in each notebook's metadata which source generated it. With
-``--check`` the notebooks are generated into a temporary folder and compared
-with the committed ones; any difference fails, so ``assignments/`` cannot
-drift from its source.
+records in each notebook's metadata which source generated it. It also
+writes ``grader_only/demonstrations.json`` beside the master: the
+fingerprints of the cells tagged ``demonstration``, which grading skips
+(``resnet_course.grader.demonstrations``); the student version keeps those
+cells but not the tag. With ``--check`` the notebooks are generated into a
+temporary folder and compared with the committed ones, and the fingerprints
+with the committed file; any difference fails, so neither can drift from
+its source.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ def nbgrader_command() -> list[str]:
 
 #: Cells with this tag are notes for the course's maintainers: the student version leaves them out.
 MASTER_ONLY_TAG = "master-only"
+#: Cells with this tag are skipped while grading (``grader/demonstrations.py``); the tag is the master's only.
+DEMONSTRATION_TAG = "demonstration"
+
+
+def demonstration_fingerprints(assignment: str, folder: Path) -> dict[str, Path]:
+    """Write the fingerprints of each master notebook's demonstrations into ``folder``; name -> file."""
+    from ..grader.demonstrations import write_fingerprints
+
+    written = {}
+    for master in sorted((SOURCE_DIR / assignment).glob("*.ipynb")):
+        folder.mkdir(parents=True, exist_ok=True)
+        written[master.name] = write_fingerprints(master, folder)
+    return written
 
 
 def finish_student_notebooks(folder: Path, assignment: str) -> None:
@@ -50,6 +67,12 @@ def finish_student_notebooks(folder: Path, assignment: str) -> None:
     for path in sorted(folder.glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         notebook.cells = [c for c in notebook.cells if MASTER_ONLY_TAG not in c.metadata.get("tags", [])]
+        for cell in notebook.cells:
+            tags = [tag for tag in cell.metadata.get("tags", []) if tag != DEMONSTRATION_TAG]
+            if tags:
+                cell.metadata["tags"] = tags
+            else:
+                cell.metadata.pop("tags", None)
         notebook.metadata["resnet_course"] = {
             "generated_from": f"solutions/{assignment}/{path.name}",
             "generated_by": "make assignment (python -m resnet_course.instructor.release)",
@@ -109,6 +132,11 @@ def check(names: list[str]) -> int:
                 failures.append(f"{committed} does not exist")
                 continue
             failures += differences(fresh, committed)
+            judges_folder = SOURCE_DIR / name / "grader_only"
+            for file in demonstration_fingerprints(name, Path(scratch) / "fingerprints" / name).values():
+                kept = judges_folder / file.name
+                if not kept.exists() or kept.read_text() != file.read_text():
+                    failures.append(f"{kept} differs from the demonstrations tagged in solutions/{name}")
     if failures:
         print("assignments/ differs from what solutions/ generates; run `make assignment` and commit:")
         print("\n".join(failures))
@@ -133,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(target)
             shutil.copytree(fresh, target)
         print(f"generated {target.relative_to(REPO_ROOT)} from solutions/{name}")
+        if (SOURCE_DIR / name / "grader_only").is_dir():
+            for file in demonstration_fingerprints(name, SOURCE_DIR / name / "grader_only").values():
+                print(f"wrote {file.relative_to(REPO_ROOT)}")
     return 0
 
 
