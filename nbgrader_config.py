@@ -67,7 +67,9 @@ c.Autograde.pre_convert_hook = "resnet_course.grader.plain_nbgrader.pre_convert_
 # ever takes points away.
 c.Autograde.autograde_preprocessors = [
     "resnet_course.grader.trusted_verdicts.WriteChallenge",
+    "resnet_course.grader.demonstrations.SkipDemonstrations",
     "resnet_course.grader.plain_nbgrader.SandboxCheckedExecute",
+    "resnet_course.grader.demonstrations.RestoreDemonstrations",
     "resnet_course.grader.trusted_verdicts.TrustedVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -76,6 +78,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# The training test's results per distinct model, reused by a regrade (resnet_course.grader.training_cache).
+c.TrustedVerdicts.training_cache_dir = os.path.join(ROOT, "autograder", "training-cache")
 # --- end of sandboxed kernel block ----------------------------------------------------
 
 # --- Late submissions ------------------------------------------------------------------

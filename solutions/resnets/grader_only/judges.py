@@ -19,6 +19,8 @@ from resnet_course.grader.judging import Rejected, Verdict
 PARAMETER_COUNTS = (23_600_006, 23_546_886, 53_120)  # total, trainable, non-trainable
 TRAINING_THRESHOLD = 0.80
 TRAINING_SEED = 0
+#: What decides the training test's accuracy besides the model: part of the training cache's key.
+TRAINING_SPEC = {"seed": TRAINING_SEED, "recipe": "quick", "test": "SIGNS test accuracy"}
 #: Other inputs whose last feature map is still 2x2 (37 to 68 pixels), so every correct head agrees.
 OTHER_INPUTS = [((56, 48, 3), 10), ((64, 64, 3), 10), ((48, 60, 3), 4), ((40, 44, 3), 8)]
 PUBLIC_IDENTITY = {"f": 3, "filters": [2, 4, 3], "input_shape": [4, 6, 5, 3], "seed": 0}
@@ -346,13 +348,42 @@ def judge_parameter_counts(payload, asked) -> Verdict:
 TRAINING_NEEDS = ("test_identity_block_hidden_values", "test_convolutional_block_hidden_values", "test_ResNet50")
 
 
-def judge_training(payload, asked, earlier) -> Verdict:
-    """Train the student's architecture with the course's quick recipe and measure its test accuracy here."""
+def judge_training(payload, asked, earlier, memo) -> Verdict:
+    """Train the student's architecture with the course's quick recipe and measure its test accuracy here.
+
+    The accuracy of an identical model (same architecture, seeds, recipe, data and device; the grader's
+    training cache) is reused from ``memo`` instead of training it again.
+    """
     failed = [grade_id for grade_id in TRAINING_NEEDS if not (earlier.get(grade_id) and earlier[grade_id].passed)]
     if failed:
         raise Rejected(f"training skipped: fix the exercises first ({', '.join(failed)} did not pass)")
     if os.environ.get("RESNET_COURSE_TRAINING_TEST") == "skip":
         raise Rejected("the training test was skipped by the grader's configuration (RESNET_COURSE_TRAINING_TEST=skip)")
+    accuracy = _remembered_accuracy(memo.value)
+    if accuracy is None:
+        accuracy = _trained_accuracy(payload)
+        memo.store({"accuracy": accuracy, "spec": TRAINING_SPEC})
+    if not accuracy >= TRAINING_THRESHOLD:
+        raise Rejected(
+            f"your ResNet50 reached a test accuracy of {accuracy:.3f} after the course's quick recipe (seed "
+            f"{TRAINING_SEED}); at least {TRAINING_THRESHOLD} is required. The reference passes with this recipe."
+        )
+    return Verdict(
+        True, f"trained with the course's quick recipe: test accuracy {accuracy:.3f} (at least {TRAINING_THRESHOLD})."
+    )
+
+
+def _remembered_accuracy(value):
+    """The accuracy an identical earlier training test stored, if the entry is well-formed and for this test."""
+    if not isinstance(value, dict) or value.get("spec") != TRAINING_SPEC:
+        return None
+    accuracy = value.get("accuracy")
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0.0 <= accuracy <= 1.0:
+        return None
+    return float(accuracy)
+
+
+def _trained_accuracy(payload) -> float:
     from resnet_course import data, training
     from resnet_course.grader.safe_models import load_model
     from resnet_course.keras_setup import import_keras
@@ -362,15 +393,7 @@ def judge_training(payload, asked, earlier) -> Verdict:
     model = load_model(payload["models"][0]["config"])
     X_train, Y_train, X_test, Y_test = data.model_inputs(data.load_signs())
     training.train(model, X_train, Y_train, recipe=training.QUICK_RECIPE, verbose=0)
-    accuracy = training.evaluate(model, X_test, Y_test)["accuracy"]
-    if not accuracy >= TRAINING_THRESHOLD:
-        raise Rejected(
-            f"your ResNet50 reached a test accuracy of {accuracy:.3f} after the course's quick recipe (seed "
-            f"{TRAINING_SEED}); at least {TRAINING_THRESHOLD} is required. The reference passes with this recipe."
-        )
-    return Verdict(
-        True, f"trained with the course's quick recipe: test accuracy {accuracy:.3f} (at least {TRAINING_THRESHOLD})."
-    )
+    return float(training.evaluate(model, X_test, Y_test)["accuracy"])
 
 
 # -- the "why" questions and the BatchNorm recompute ---------------------------------------
@@ -418,3 +441,6 @@ JUDGES = {
     "test_recompute_batchnorm": ("recompute_batchnorm", judge_recompute_batchnorm),
     **{f"test_{name}": (name, _question(name)) for name in QUESTIONS},
 }
+
+#: Judgements the grader reuses for an identical model (resnet_course.grader.training_cache).
+CACHED_JUDGEMENTS = {"test_training_accuracy": TRAINING_SPEC}

@@ -3,7 +3,7 @@
 Usage, from the course root (where ``nbgrader_config.py`` is)::
 
     python -m resnet_course.grader autograde ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT]
-        [--students a,b] [--timeout S] [--protect MODULE] [--memory-bytes N ...]
+        [--students a,b] [--timeout S] [--protect MODULE] [--no-training-cache] [--memory-bytes N ...]
     python -m resnet_course.grader export ASSIGNMENT [-o FILE] [--format csv|canvas|moodle] [--roster FILE]
         [--lms-name NAME] [--canvas-assignment-id ID]
     python -m resnet_course.grader report ASSIGNMENT [-o FILE]
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="a module whose functions the tamper guard restores before tests (repeatable)",
     )
+    grade.add_argument(
+        "--no-training-cache",
+        action="store_true",
+        help="train every model for the training test, even one identical to a model graded before",
+    )
     SandboxLimits.add_arguments(grade)
     export = commands.add_parser("export", help="status, reason, score and points per exercise, as CSV")
     export.add_argument("assignment")
@@ -98,7 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
-    settings = settings_for(course, SandboxLimits.from_arguments(args), args.timeout, args.protect)
+    settings = settings_for(
+        course,
+        SandboxLimits.from_arguments(args),
+        args.timeout,
+        args.protect,
+        training_cache=not args.no_training_cache,
+    )
     before = integrity.snapshot(course.db_path) if course.db_path.exists() else None
     try:
         reports = autograde(course, args.assignment, settings, students, args.workers, args.scheduler)

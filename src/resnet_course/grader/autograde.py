@@ -28,10 +28,19 @@ JOB_OVERHEAD_SECONDS = 120
 
 
 def settings_for(
-    course: Course, limits: SandboxLimits, timeout: int | None = None, protected_modules: list[str] | None = None
+    course: Course,
+    limits: SandboxLimits,
+    timeout: int | None = None,
+    protected_modules: list[str] | None = None,
+    training_cache: bool = True,
 ) -> GradingSettings:
-    """Grading settings from the course configuration, the limits and overrides."""
+    """Grading settings from the course configuration, the limits and overrides.
+
+    ``training_cache`` keeps the training test's results per distinct model beside the
+    gradebook (``training_cache.py``); False trains every submission's model again.
+    """
     from .execute import DEFAULT_PROTECTED_MODULES
+    from .training_cache import FOLDER_NAME
 
     return GradingSettings(
         timeout=timeout or course.execute_timeout(),
@@ -39,6 +48,7 @@ def settings_for(
         protected_modules=list(DEFAULT_PROTECTED_MODULES) + list(protected_modules or []),
         wall_seconds=limits.wall_seconds + JOB_OVERHEAD_SECONDS,
         late_penalty=course.late_penalty(),
+        training_cache_dir=str(course.db_path.parent / FOLDER_NAME) if training_cache else None,
     )
 
 
@@ -121,7 +131,14 @@ def _record(
     merge_result(course, assignment, result)
     status = report.GRADED if result.graded else report.NOT_GRADED
     reports[result.student] = report.StudentReport(
-        result.student, status, report.reason_line(result.graded, result.reason, notes), notes, round(result.seconds, 2)
+        result.student,
+        status,
+        report.reason_line(result.graded, result.reason, notes),
+        notes,
+        round(result.seconds, 2),
+        stages=dict(result.stages),
+        training_cache=dict(result.training_cache),
+        cpu_seconds=result.cpu_seconds,
     )
     log.info("%s: %s (%s)", result.student, status, reports[result.student].reason)
     if on_report is not None:

@@ -79,9 +79,13 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
         self._report = {"tampering": [], "events": []}
         resources = resources if resources is not None else {}
         resources["sandbox"] = self._report
+        self._stages = resources.setdefault("stage_seconds", {})
+        started = time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            elapsed = time.monotonic() - started
+            self._stages["notebook execution"] = round(elapsed - self._stages.get("sandbox start", 0.0), 3)
             if self.report_file:
                 self._write_report()
 
@@ -108,11 +112,14 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
     async def async_start_new_kernel_client(self):
         # A kernel that never answers may be the machine's fault, not the student's:
         # the coordinator re-runs the sandbox pre-flight when it sees this mark.
+        started = time.monotonic()
         try:
             return await super().async_start_new_kernel_client()
         except Exception as error:
             self._report["kernel_start_failed"] = f"{self._stop_reason_from_launcher()} ({error})"
             raise
+        finally:
+            self._stages["sandbox start"] = round(time.monotonic() - started, 3)
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
 

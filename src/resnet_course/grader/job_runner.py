@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -23,12 +24,14 @@ from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, Ignor
 from nbgrader.utils import capture_log
 from traitlets.config import Config
 
+from .demonstrations import RestoreDemonstrations, SkipDemonstrations
 from .execute import SandboxedExecute
 from .job_types import JobResult
 from .judging import JUDGES_FOLDER
 from .trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
 
 LOG_TAIL = 6000
+TIMINGS_FILE = "stage-times.json"
 JOB_MEMORY_BYTES = 2 * 1024**3
 
 
@@ -46,7 +49,9 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", JUDGES_FOLDER]
     config.Autograde.autograde_preprocessors = [
         WriteChallenge,
+        SkipDemonstrations,
         SandboxedExecute,
+        RestoreDemonstrations,
         TrustedVerdicts,
         IgnorePattern,
         ClearMetadataPreprocessor,
@@ -64,6 +69,8 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.SandboxedExecute.protected_modules = job["protected_modules"]
     config.SandboxedExecute.runtime_dir = str(root / "runtime")
     config.SandboxedExecute.report_file = str(root / "sandbox-report.json")
+    config.TrustedVerdicts.training_cache_dir = job.get("training_cache_dir") or ""
+    config.TrustedVerdicts.timings_file = str(root / TIMINGS_FILE)
     return config
 
 
@@ -75,7 +82,9 @@ def run(root: Path) -> JobResult:
     app = Autograde(coursedir=coursedir, config=config)
     app.force = True
     app.create_student = True
+    started = time.monotonic()
     outcome = capture_log(app)
+    elapsed = time.monotonic() - started
     log = outcome.get("log", "")
     sandbox_report = _sandbox_report(root / "sandbox-report.json")
     notes = _sandbox_notes(sandbox_report)
@@ -92,6 +101,11 @@ def run(root: Path) -> JobResult:
     result = _collect_grades(config, job["assignment"], job["student"])
     result.notes = notes
     result.log = log[-LOG_TAIL:]
+    timings = _sandbox_report(root / TIMINGS_FILE)
+    result.stages = timings.get("stages", {})
+    timed = ("sandbox start", "notebook execution", "evidence reading", "judges process")
+    result.stages["nbgrader's other steps"] = round(elapsed - sum(result.stages.get(key, 0.0) for key in timed), 3)
+    result.training_cache = timings.get("training_cache", {})
     return result
 
 
@@ -183,7 +197,53 @@ def limit_memory(limit_bytes: int | None = None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
+CPU_ACCOUNTING = Path("/sys/fs/cgroup/cpuacct")
+
+
+def _join_cpu_accounting() -> Path | None:
+    """A cgroup v1 ``cpuacct`` group of this job's own, joined; its processes' children inherit it.
+
+    The sandboxes put their processes into memory and pids groups of their own,
+    never into another ``cpuacct`` group, so the group counts the CPU time of
+    nbgrader, the kernel and the judges. None where no such group can be made
+    (cgroup v2 alone, or no permission): the job then reports its own and its
+    waited-for children's time, a lower bound.
+    """
+    import os
+
+    try:
+        parent = next(
+            line.split(":", 2)[2].strip()
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if "cpuacct" in line.split(":", 2)[1].split(",")
+        )
+        group = CPU_ACCOUNTING / parent.lstrip("/") / f"resnet-grading-job-{os.getpid()}"
+        group.mkdir()
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+        return group
+    except (OSError, StopIteration, IndexError):
+        return None
+
+
+def _cpu_seconds(group: Path | None) -> float:
+    """CPU time of the job's processes (``_join_cpu_accounting``); the group is removed afterwards."""
+    import os
+    import resource
+
+    if group is not None:
+        try:
+            usage = int((group / "cpuacct.usage").read_text()) / 1e9
+            (group.parent / "cgroup.procs").write_text(str(os.getpid()))
+            group.rmdir()
+            return round(usage, 2)
+        except (OSError, ValueError):
+            pass
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 2)
+
+
 def main(root_argument: str | None = None) -> None:
+    accounting = _join_cpu_accounting()
     limit_memory()
     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings would fill the log
     root = Path(root_argument or sys.argv[1])
@@ -193,6 +253,7 @@ def main(root_argument: str | None = None) -> None:
         result = JobResult(root.name, False, "the assignment's judges failed", judges_fault=str(fault))
     except MissingEntry as error:
         result = JobResult(root.name, False, f"the gradebook lacks an entry: {error}")
+    result.cpu_seconds = _cpu_seconds(accounting)
     (root / "result.json").write_text(json.dumps(dataclasses.asdict(result)))
 
 

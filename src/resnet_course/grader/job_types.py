@@ -21,6 +21,7 @@ class GradingSettings:
         wall_seconds: Time one job may take in all.
         late_penalty: The course's late-submission policy as nbgrader_config.py sets it:
             ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
+        training_cache_dir: The course's training cache (``training_cache.py``), or None for none.
     """
 
     timeout: int
@@ -30,6 +31,7 @@ class GradingSettings:
     late_penalty: dict = dataclasses.field(
         default_factory=lambda: {"plugin_class": "nbgrader.plugins.LateSubmissionPlugin", "penalty_method": "none"}
     )
+    training_cache_dir: str | None = None
 
 
 @dataclasses.dataclass
@@ -75,6 +77,10 @@ class JobResult:
             coordinator then checks whether the machine is at fault; ``instructor_faults.py``).
         judges_fault: Why the assignment's judges could not decide (missing or broken judges file:
             the instructor's fault, so the coordinator stops the run).
+        stages: Seconds per grading stage (sandbox start, notebook execution, evidence reading,
+            the judges' process, each judge).
+        training_cache: Per cached judgement, ``hit`` or ``miss``.
+        cpu_seconds: CPU time of the grading process and every process it waited for.
     """
 
     student: str
@@ -90,3 +96,6 @@ class JobResult:
     log: str = ""
     kernel_start_failed: str | None = None
     judges_fault: str | None = None
+    stages: dict[str, float] = dataclasses.field(default_factory=dict)
+    training_cache: dict[str, str] = dataclasses.field(default_factory=dict)
+    cpu_seconds: float = 0.0

@@ -15,7 +15,9 @@ submission). The module defines:
   the cells judged before it, in the notebook's order: a training test that
   needs the exercises right first), ``evidence`` (every cell's evidence by
   key) and ``challenge`` (the whole challenge): ResNet50 is judged with the
-  blocks the block cells handed over.
+  blocks the block cells handed over. A judge that asks for ``memo`` gets a
+  :class:`Memo`: the result an identical earlier judgement stored (the
+  training test's, ``training_cache.py``), or None, and a place to store its own.
 
 A judge sees only data. Whatever it raises about the evidence is the
 student's answer being wrong; a judges file that cannot be loaded, or a
@@ -47,6 +49,26 @@ class Verdict:
 
     passed: bool
     message: str
+
+
+@dataclasses.dataclass
+class Memo:
+    """What an identical earlier judgement of this cell stored, and what this one stores.
+
+    The grader finds ``value`` by a key it computes itself from the evidence
+    (``training_cache.py``); a judge validates it before use, since an entry
+    is only as good as the judge that stored it.
+
+    Attributes:
+        value: The stored result (JSON data), or None when there is none.
+        stored: What this judgement stores for the next identical one, or None.
+    """
+
+    value: object = None
+    stored: object = None
+
+    def store(self, value) -> None:
+        self.stored = value
 
 
 class Rejected(AssertionError):
@@ -94,7 +116,13 @@ def check_coverage(judges, graded_ids) -> None:
 
 
 def judge_cell(
-    judges, grade_id: str, evidence: dict, challenge: dict, earlier: dict | None = None, everything: dict | None = None
+    judges,
+    grade_id: str,
+    evidence: dict,
+    challenge: dict,
+    earlier: dict | None = None,
+    everything: dict | None = None,
+    memo: Memo | None = None,
 ) -> Verdict:
     """Judge one graded cell from the evidence its own outputs carried (``everything``: all cells' evidence by key)."""
     key, judge = judges.JUDGES[grade_id]
@@ -105,7 +133,12 @@ def judge_cell(
         return Verdict(False, payload["__bad_evidence__"])
     try:
         wanted = inspect.signature(judge).parameters
-        extra = {"earlier": dict(earlier or {}), "evidence": dict(everything or {}), "challenge": challenge}
+        extra = {
+            "earlier": dict(earlier or {}),
+            "evidence": dict(everything or {}),
+            "challenge": challenge,
+            "memo": memo if memo is not None else Memo(),
+        }
         verdict = judge(payload, challenge.get(key), **{name: value for name, value in extra.items() if name in wanted})
     except AssertionError as error:
         return Verdict(False, str(error) or "wrong answer")

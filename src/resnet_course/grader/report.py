@@ -26,6 +26,9 @@ class StudentReport:
         reason: In words: why not graded, or what was notable while grading.
         notes: Every observation (dropped files, restored cells, kernel events, tampering).
         seconds: Time the grading job took.
+        stages: Seconds per grading stage (``job_types.JobResult.stages``).
+        training_cache: Per cached judgement, ``hit`` or ``miss``.
+        cpu_seconds: CPU time of the grading job's processes.
     """
 
     student: str
@@ -33,6 +36,9 @@ class StudentReport:
     reason: str
     notes: list[str]
     seconds: float = 0.0
+    stages: dict[str, float] = dataclasses.field(default_factory=dict)
+    training_cache: dict[str, str] = dataclasses.field(default_factory=dict)
+    cpu_seconds: float = 0.0
 
 
 def load(path: Path) -> dict[str, StudentReport]:

@@ -13,20 +13,29 @@ run them around the sandboxed Execute step:
    points. Nothing the kernel printed, displayed or claimed about itself
    survives in a graded cell, so the kernel cannot award itself points; a
    cell whose own run raised still earns nothing.
+
+A judge the judges file lists in ``CACHED_JUDGEMENTS`` (the training test)
+is judged once per distinct model: :class:`TrustedVerdicts` looks its
+result up by a key it computes from the evidence (``training_cache.py``).
+Both steps add the seconds of each stage to ``resources["stage_seconds"]``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
+from traitlets import Float, Unicode
 
 from resnet_course.evidence import CHALLENGE_FILE
 
+from . import training_cache
 from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
 from .judge_process import run_judges
 from .judging import JudgesError, challenge_for, judges_dir, load_judges
@@ -69,7 +78,8 @@ class WriteChallenge(Preprocessor):
             challenge = challenge_for(judges, info["assignment"], info["student"])
         except JudgesError as error:
             _stop(resources, error)
-        resources["trusted"] = {"folder": str(folder), "challenge": challenge}
+        cached = getattr(judges, "CACHED_JUDGEMENTS", {})
+        resources["trusted"] = {"folder": str(folder), "challenge": challenge, "cached": dict(cached)}
         path = Path(resources.get("metadata", {}).get("path") or ".") / CHALLENGE_FILE
         path.write_text(json.dumps(challenge))
         return nb, resources
@@ -78,10 +88,24 @@ class WriteChallenge(Preprocessor):
 class TrustedVerdicts(Preprocessor):
     """Replace each graded cell's outputs with the judges' verdict on its evidence."""
 
+    training_cache_dir = Unicode(
+        "", help="Folder of the training test's results per distinct model (empty: no cache)."
+    ).tag(config=True)
+
+    training_cache_wait = Float(1800.0, help="Seconds to wait for another worker that is judging the same model.").tag(
+        config=True
+    )
+
+    timings_file = Unicode("", help="JSON file to which the seconds of each grading stage are written.").tag(
+        config=True
+    )
+
     def preprocess(self, nb, resources):
         trusted = resources.get("trusted")
         if trusted is None:
             raise JudgesError("TrustedVerdicts needs WriteChallenge before the Execute step")
+        stages = resources.setdefault("stage_seconds", {})
+        started = time.monotonic()
         graded = _graded_cells(nb)
         evidence, errored = {}, {}
         for cell in graded:
@@ -94,15 +118,75 @@ class TrustedVerdicts(Preprocessor):
         for cell in nb.cells:
             strip_evidence(cell)
         request = {"graded": list(evidence), "evidence": evidence, "challenge": trusted["challenge"]}
+        stages["evidence reading"] = round(time.monotonic() - started, 3)
+        keys = self._cache_keys(trusted, request)
+        cache = training_cache.TrainingCache(Path(self.training_cache_dir)) if keys else None
+        request["memo"] = {grade_id: cache.get(key) for grade_id, key in keys.items()} if cache else {}
+        misses = [key for grade_id, key in keys.items() if request["memo"].get(grade_id) is None]
         try:
-            verdicts = run_judges(Path(trusted["folder"]), request) if graded else {}
+            with cache.locked(misses[0], self.training_cache_wait) if misses else contextlib.nullcontext():
+                for grade_id, key in keys.items():  # another worker may have judged the same model meanwhile
+                    request["memo"][grade_id] = request["memo"].get(grade_id) or cache.get(key)
+                judged = run_judges(Path(trusted["folder"]), request) if graded else None
+                for grade_id, value in (judged.memos if judged else {}).items():
+                    if grade_id in keys:
+                        cache.put(keys[grade_id], value)
         except JudgesError as error:
             _stop(resources, error)
+        verdicts = judged.verdicts if judged else {}
+        if judged:
+            stages["judges process"] = round(judged.process_seconds, 3)
+            stages.update({f"judge {grade_id}": seconds for grade_id, seconds in judged.seconds.items()})
+        for grade_id in keys:
+            hit = request["memo"].get(grade_id) is not None
+            resources.setdefault("training_cache", {})[grade_id] = "hit" if hit else "miss"
         for cell in graded:
             grade_id = cell.metadata.nbgrader["grade_id"]
             cell.outputs = _verdict_outputs(verdicts[grade_id], errored[grade_id])
         resources["trusted"]["verdicts"] = {key: [v.passed, v.message] for key, v in verdicts.items()}
+        if self.timings_file:
+            timings = {"stages": stages, "training_cache": resources.get("training_cache", {})}
+            Path(self.timings_file).write_text(json.dumps(timings))
         return nb, resources
+
+    def _cache_keys(self, trusted: dict, request: dict) -> dict[str, str]:
+        """Grade id -> cache key, for each cached judgement whose evidence holds a model (none without a cache)."""
+        if not self.training_cache_dir:
+            return {}
+        keys = {}
+        for grade_id, spec in trusted.get("cached", {}).items():
+            if grade_id not in request["evidence"]:
+                continue
+            try:
+                payload = canonical_payload(request["evidence"][grade_id])
+                keys[grade_id] = training_cache.cache_key(payload, spec, Path(trusted["folder"]))
+            except (ValueError, TypeError):  # nothing cacheable handed over: the judge decides as usual
+                continue
+        return keys
+
+
+def canonical_payload(evidence: dict) -> str:
+    """A cell's evidence as canonical text, each model's configuration as its canonical architecture.
+
+    Raises:
+        ValueError: The evidence holds no model configuration.
+    """
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if isinstance(value.get("config"), str):
+                found.append(True)
+                return {"architecture": training_cache.canonical_architecture(value["config"])}
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    canonical = walk(evidence)
+    if not found:
+        raise ValueError("no model configuration in the evidence")
+    return json.dumps(canonical, sort_keys=True)
 
 
 def _kernel_error(cell) -> str | None:

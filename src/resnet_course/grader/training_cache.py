@@ -1,0 +1,212 @@
+"""The training test's results, kept per distinct model, so that a class trains each architecture once.
+
+The training test is deterministic: a fixed seed, recipe and data. Its
+outcome therefore depends only on what :func:`cache_key` hashes:
+
+* the model's canonical architecture: its configuration with every layer's
+  name replaced by its position (names change nothing in training; the
+  order of the layers does, since it decides the initial weights);
+* the judges' training specification (seed, recipe, threshold; the judges
+  file's ``TRAINING_CACHE["spec"]``);
+* the data's checksums, the Keras backend, the precision and the device kind;
+* the course version: the package's version and the source of the judges
+  and of the training code.
+
+The key is computed here, by the grader, from the evidence's configuration:
+it is never read from the evidence or from the judges' output. An entry
+carries a digest of itself; an entry that is unreadable, for another key or
+does not match its digest is ignored and recomputed. A cache failure costs
+time and never a score: every error here is a miss.
+
+Entries live in ``<autograder>/training-cache/<key>.json``, beside the
+gradebook, so a regrade reuses them. A lock per key makes a second worker
+grading the same model wait for the first one's result instead of training
+it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from importlib import metadata
+from pathlib import Path
+
+FOLDER_NAME = "training-cache"
+#: The environment variable that names the precision the judges train in (default float32).
+PRECISION_VARIABLE = "RESNET_COURSE_JUDGES_PRECISION"
+
+
+def canonical_architecture(config_json: str) -> str:
+    """The model's configuration as canonical JSON, layer names replaced by their positions.
+
+    Raises:
+        ValueError: The text is not a functional model's configuration.
+    """
+    config = json.loads(config_json)
+    inner = config.get("config") if isinstance(config, dict) else None
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        raise ValueError("not a functional model's configuration")
+    names = {}
+    for index, layer in enumerate(inner["layers"]):
+        if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
+            raise ValueError("a layer without a name")
+        names[layer["name"]] = f"layer_{index}"
+
+    def rename(value, parent_key=None):
+        if isinstance(value, dict):
+            renamed = {}
+            for key, item in value.items():
+                if key == "name" and isinstance(item, str) and item in names:
+                    renamed[key] = names[item]
+                elif key == "keras_history" and isinstance(item, list) and item and item[0] in names:
+                    renamed[key] = [names[item[0]], *item[1:]]
+                else:
+                    renamed[key] = rename(item, key)
+            return renamed
+        if isinstance(value, list):
+            if parent_key in ("input_layers", "output_layers"):
+                return _rename_reference(value, names)
+            return [rename(item, parent_key) for item in value]
+        return value
+
+    canonical = rename(inner)
+    canonical["name"] = "model"
+    return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+
+
+def _rename_reference(item, names):
+    """One entry of ``input_layers``/``output_layers``: ``[name, node, tensor]`` (or a list of them)."""
+    if isinstance(item, list) and item and isinstance(item[0], str) and item[0] in names:
+        return [names[item[0]], *item[1:]]
+    if isinstance(item, list):
+        return [_rename_reference(inner, names) for inner in item]
+    return item
+
+
+def _sources_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def course_version(judges_folder: Path) -> str:
+    """The package version and a digest of the judges' files and of the training code."""
+    from resnet_course import training
+
+    try:
+        version = metadata.version("resnet-course")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    judges = [p for p in Path(judges_folder).glob("*.py") if p.is_file()]
+    trainer = [p for p in Path(training.__file__).parent.rglob("*.py") if p.is_file()]
+    return f"{version}:{_sources_digest(judges)}:{_sources_digest(trainer)}"
+
+
+def device_kind() -> str:
+    """The kind of device the judges train on, as far as the grader can tell without a framework."""
+    if any(Path("/dev").glob("nvidia[0-9]*")):
+        return "cuda-gpu"
+    flags = ""
+    with contextlib.suppress(OSError):
+        flags = Path("/proc/cpuinfo").read_text()
+    return "cpu-amx" if " amx_bf16" in flags else "cpu"
+
+
+def data_checksums() -> str:
+    """The SIGNS files' checksums (the data folder's SHA256SUMS, which loading verifies)."""
+    from resnet_course.data import CHECKSUM_FILE, find_data_dir
+
+    try:
+        return (find_data_dir() / CHECKSUM_FILE).read_text()
+    except (OSError, FileNotFoundError, RuntimeError):
+        return "no data found"
+
+
+def cache_key(architecture: str, spec: dict, judges_folder: Path) -> str:
+    """The content address of one training test: everything that decides its result.
+
+    Args:
+        architecture: The evidence's canonical text (:func:`canonical_architecture` of each model).
+        spec: The judges' training specification.
+        judges_folder: The assignment's ``grader_only`` folder (part of the course version).
+    """
+    parts = {
+        "architecture": architecture,
+        "spec": spec,
+        "data": data_checksums(),
+        "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "precision": os.environ.get(PRECISION_VARIABLE, "float32"),
+        "device": device_kind(),
+        "course": course_version(judges_folder),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _digest(key: str, value) -> str:
+    return hashlib.sha256((key + "\0" + json.dumps(value, sort_keys=True)).encode()).hexdigest()
+
+
+class TrainingCache:
+    """The cache folder: read, write and lock entries by key; every failure is a miss."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def _path(self, key: str) -> Path:
+        if not (len(key) == 64 and all(c in "0123456789abcdef" for c in key)):
+            raise ValueError("a cache key is a sha256 hex digest")
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str):
+        """The value stored for ``key``, or None (absent, unreadable, or not matching its digest)."""
+        try:
+            entry = json.loads(self._path(key).read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
+            return None
+        if entry.get("digest") != _digest(key, entry["value"]):
+            return None
+        return entry["value"]
+
+    def put(self, key: str, value) -> bool:
+        """Store ``value`` under ``key`` atomically; False when it could not be written."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self._path(key)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            entry = {"key": key, "value": value, "digest": _digest(key, value), "stored": time.time()}
+            temporary.write_text(json.dumps(entry))
+            os.replace(temporary, path)
+            return True
+        except (OSError, ValueError, TypeError):
+            return False
+
+    @contextlib.contextmanager
+    def locked(self, key: str, timeout: float):
+        """Hold ``key``'s lock (waiting up to ``timeout`` s for another worker); go on without it after that."""
+        handle = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle = open(self.folder / f"{self._path(key).stem}.lock", "w")
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+        except (OSError, ValueError):
+            pass
+        try:
+            yield
+        finally:
+            if handle is not None:
+                handle.close()  # closing releases the lock

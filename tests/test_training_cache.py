@@ -1,0 +1,219 @@
+"""The training test's cache: one training per distinct model, keyed by trusted code, never trusted blindly.
+
+The key tests use small Keras models (their configurations only, nothing is
+trained). The pipeline tests run :class:`TrustedVerdicts` with a judges file
+whose cached judge says whether it computed or remembered its result, in the
+judges' real sandboxed process.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config import Config
+
+from resnet_course.evidence import MIME_TYPE, encode
+from resnet_course.grader import training_cache
+from resnet_course.grader.trusted_verdicts import TrustedVerdicts, canonical_payload
+from resnet_course.keras_setup import import_keras
+
+keras = import_keras()
+layers = keras.layers
+
+
+def small_model(names: str = "a", momentum: float = 0.99, extra_branch: bool = False, stop_gradient: bool = False):
+    """A tiny residual model; ``names`` changes only the layer names."""
+    inputs = keras.Input((8, 8, 3), name=f"{names}_input")
+    x = layers.Conv2D(4, 3, padding="same", name=f"{names}_conv")(inputs)
+    x = layers.BatchNormalization(momentum=momentum, name=f"{names}_bn")(x)
+    if stop_gradient:
+        x = keras.ops.stop_gradient(x)
+    shortcut = layers.Conv2D(4, 1, name=f"{names}_shortcut")(inputs)
+    x = layers.Add(name=f"{names}_add")([x, shortcut])
+    if extra_branch:
+        x = layers.Add(name=f"{names}_extra")([x, layers.Conv2D(4, 1, name=f"{names}_branch")(inputs)])
+    outputs = layers.Dense(6, activation="softmax", name=f"{names}_dense")(layers.Flatten(name=f"{names}_flat")(x))
+    return keras.Model(inputs, outputs, name=f"{names}_model")
+
+
+def evidence_of(model) -> dict:
+    return {"models": [{"config": model.to_json()}], "blocks": [[]]}
+
+
+def key_of(model, spec=None, judges_folder=None) -> str:
+    return training_cache.cache_key(canonical_payload(evidence_of(model)), spec or {"recipe": "quick"}, judges_folder)
+
+
+@pytest.fixture()
+def judges_folder(tmp_path):
+    folder = tmp_path / "grader_only"
+    folder.mkdir()
+    (folder / "judges.py").write_text(
+        textwrap.dedent(
+            """
+            from resnet_course.grader.judging import Verdict
+
+            SPEC = {"recipe": "toy"}
+
+
+            def challenge(rng):
+                return {"training": True}
+
+
+            def judge_training(payload, asked, memo):
+                if isinstance(memo.value, dict) and memo.value.get("layers"):
+                    return Verdict(True, f"remembered {memo.value['layers']} layers")
+                layers = len(json_config(payload)["config"]["layers"])
+                memo.store({"layers": layers})
+                return Verdict(True, f"trained {layers} layers")
+
+
+            def json_config(payload):
+                import json
+
+                return json.loads(payload["models"][0]["config"])
+
+
+            JUDGES = {"test_training": ("training", judge_training)}
+            CACHED_JUDGEMENTS = {"test_training": SPEC}
+            """
+        )
+    )
+    return folder
+
+
+def graded_notebook(model):
+    cell = new_code_cell("submit()")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_training", "points": 1, "solution": False}
+    bundle = {MIME_TYPE: {"key": "training", **encode(evidence_of(model))}, "text/plain": "[evidence]"}
+    cell.outputs = [new_output("display_data", data=bundle)]
+    return new_notebook(cells=[cell])
+
+
+def judge(model, judges_folder, cache_dir):
+    """The graded cell's text after TrustedVerdicts, and the cache's outcome."""
+    config = Config()
+    config.TrustedVerdicts.training_cache_dir = str(cache_dir) if cache_dir else ""
+    resources = {
+        "trusted": {
+            "folder": str(judges_folder),
+            "challenge": {"training": True},
+            "cached": {"test_training": {"recipe": "toy"}},
+        },
+        "nbgrader": {"assignment": "toy", "student": "someone"},
+    }
+    notebook, resources = TrustedVerdicts(config=config).preprocess(graded_notebook(model), resources)
+    output = notebook.cells[0].outputs[0]
+    text = output.get("text") or output.get("evalue")
+    return text, resources.get("training_cache", {}).get("test_training")
+
+
+# -- the key ---------------------------------------------------------------------------
+
+
+def test_layer_names_do_not_change_the_key(tmp_path):
+    assert key_of(small_model("a"), judges_folder=tmp_path) == key_of(small_model("b"), judges_folder=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"momentum": 0.9}, {"extra_branch": True}, {"stop_gradient": True}],
+    ids=["another momentum", "an extra branch", "a stop_gradient"],
+)
+def test_a_change_that_changes_training_changes_the_key(tmp_path, change):
+    assert key_of(small_model(), judges_folder=tmp_path) != key_of(small_model(**change), judges_folder=tmp_path)
+
+
+def test_the_spec_backend_precision_and_judges_are_in_the_key(tmp_path, monkeypatch):
+    model = small_model()
+    plain = key_of(model, judges_folder=tmp_path)
+    assert key_of(model, {"recipe": "course"}, tmp_path) != plain
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert key_of(model, judges_folder=tmp_path) != plain
+    monkeypatch.delenv("KERAS_BACKEND")
+    monkeypatch.setenv(training_cache.PRECISION_VARIABLE, "mixed_bfloat16")
+    assert key_of(model, judges_folder=tmp_path) != plain
+    monkeypatch.delenv(training_cache.PRECISION_VARIABLE)
+    (tmp_path / "judges.py").write_text("THRESHOLD = 0.8\n")
+    assert key_of(model, judges_folder=tmp_path) != plain
+
+
+def test_evidence_without_a_model_has_no_key():
+    with pytest.raises(ValueError):
+        canonical_payload({"value": 3})
+
+
+# -- the cache folder ------------------------------------------------------------------
+
+
+def test_an_entry_reads_back_and_a_corrupted_one_is_a_miss(tmp_path):
+    cache = training_cache.TrainingCache(tmp_path)
+    key = "ab" * 32
+    assert cache.get(key) is None
+    assert cache.put(key, {"accuracy": 0.9})
+    assert cache.get(key) == {"accuracy": 0.9}
+    path = tmp_path / f"{key}.json"
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "value": {"accuracy": 1.0}}))  # changed without its digest
+    assert cache.get(key) is None
+    path.write_text(json.dumps(entry)[:20])  # cut short
+    assert cache.get(key) is None
+    other = "cd" * 32
+    path.write_text(json.dumps(entry))
+    (tmp_path / f"{other}.json").write_text(path.read_text())  # an entry filed under another key
+    assert cache.get(other) is None
+
+
+def test_a_key_that_is_not_a_digest_is_refused(tmp_path):
+    cache = training_cache.TrainingCache(tmp_path)
+    assert cache.get("../../etc/passwd") is None
+    assert not cache.put("../escape", {"accuracy": 1.0})
+    assert not list(tmp_path.parent.glob("escape*"))
+
+
+# -- through the trusted pipeline ------------------------------------------------------
+
+
+def test_the_same_model_is_judged_once_and_a_regrade_trains_nothing(tmp_path, judges_folder):
+    cache_dir = tmp_path / "cache"
+    first = judge(small_model("a"), judges_folder, cache_dir)
+    assert first == ("Graded outside your notebook: passed. trained 7 layers\n", "miss")
+    renamed = judge(small_model("b"), judges_folder, cache_dir)
+    assert renamed == ("Graded outside your notebook: passed. remembered 7 layers\n", "hit")
+    regrade = judge(small_model("a"), judges_folder, cache_dir)
+    assert regrade[1] == "hit" and "remembered" in regrade[0]
+    assert len(list(cache_dir.glob("*.json"))) == 1
+
+
+def test_a_different_model_trains_itself(tmp_path, judges_folder):
+    cache_dir = tmp_path / "cache"
+    judge(small_model(), judges_folder, cache_dir)
+    text, outcome = judge(small_model(extra_branch=True), judges_folder, cache_dir)
+    assert outcome == "miss" and "trained 9 layers" in text
+
+
+def test_a_corrupted_entry_is_recomputed_not_trusted(tmp_path, judges_folder):
+    cache_dir = tmp_path / "cache"
+    judge(small_model(), judges_folder, cache_dir)
+    (entry,) = cache_dir.glob("*.json")
+    stored = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**stored, "value": {"layers": 99}}))
+    text, outcome = judge(small_model(), judges_folder, cache_dir)
+    assert outcome == "miss" and "trained 7 layers" in text
+    assert json.loads(entry.read_text())["value"] == {"layers": 7}
+
+
+def test_without_a_cache_every_model_is_judged(tmp_path, judges_folder):
+    for _ in range(2):
+        text, outcome = judge(small_model(), judges_folder, None)
+        assert "trained" in text and outcome is None
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path, judges_folder):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    text, outcome = judge(small_model(), judges_folder, blocked)
+    assert text == "Graded outside your notebook: passed. trained 7 layers\n" and outcome == "miss"
