@@ -29,6 +29,27 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Students see a header naming the generator of their notebook.
 c.IncludeHeaderFooter.header = os.path.join(ROOT, "solutions", "header.ipynb")
 
+# Generating the student version (`make assignment`, `nbgrader generate_assignment`, the
+# formgrader's Generate button) first drops the master's maintainer notes (cells tagged
+# master-only) and its demonstration tags (resnet_course/instructor/release_steps.py), before
+# nbgrader records any cell in the gradebook; then nbgrader 0.9.6's own steps, in their order.
+c.GenerateAssignment.preprocessors = [
+    "resnet_course.instructor.release_steps.DropMasterOnlyCells",
+    "resnet_course.instructor.release_steps.RemoveDemonstrationTags",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Feedback shows results and messages, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

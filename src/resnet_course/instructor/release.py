@@ -3,17 +3,19 @@
 Usage: ``python -m resnet_course.instructor.release [--check] [ASSIGNMENT ...]``
 (``make assignment`` and ``make check-generated``).
 
-nbgrader's ``generate_assignment`` strips the solutions and hidden tests and
-prepends ``solutions/header.ipynb`` (a note for students). The release then
-drops the master's maintainer notes, the cells tagged ``master-only``, and
-records in each notebook's metadata which source generated it. It also
-writes ``grader_only/demonstrations.json`` beside the master: the
-fingerprints of the cells tagged ``demonstration``, which grading skips
-(``resnet_course.grader.demonstrations``); the student version keeps those
-cells but not the tag. With ``--check`` the notebooks are generated into a
-temporary folder and compared with the committed ones, and the fingerprints
-with the committed file; any difference fails, so neither can drift from
-its source.
+nbgrader's ``generate_assignment``, with the course's ``nbgrader_config.py``,
+drops the master's maintainer notes (the cells tagged ``master-only``) and
+its ``demonstration`` tags (``release_steps``, the same steps the README's
+commands and the formgrader's Generate button take), strips the solutions
+and hidden tests and prepends ``solutions/header.ipynb`` (a note for
+students). The release then records in each notebook's metadata which
+source generated it. It also writes ``grader_only/demonstrations.json``
+beside the master: the fingerprints of the cells tagged ``demonstration``,
+which grading skips (``resnet_course.grader.demonstrations``); the student
+version keeps those cells but not the tag. With ``--check`` the notebooks
+are generated into a temporary folder and compared with the committed ones,
+and the fingerprints with the committed file; any difference fails, so
+neither can drift from its source.
 """
 
 from __future__ import annotations
@@ -43,12 +45,6 @@ def nbgrader_command() -> list[str]:
     return [sys.executable, "-m", "nbgrader"]
 
 
-#: Cells with this tag are notes for the course's maintainers: the student version leaves them out.
-MASTER_ONLY_TAG = "master-only"
-#: Cells with this tag are skipped while grading (``grader/demonstrations.py``); the tag is the master's only.
-DEMONSTRATION_TAG = "demonstration"
-
-
 def demonstration_fingerprints(assignment: str, folder: Path) -> dict[str, Path]:
     """Write the fingerprints of each master notebook's demonstrations into ``folder``; name -> file."""
     from ..grader.demonstrations import write_fingerprints
@@ -61,18 +57,15 @@ def demonstration_fingerprints(assignment: str, folder: Path) -> dict[str, Path]
 
 
 def finish_student_notebooks(folder: Path, assignment: str) -> None:
-    """Drop the ``master-only`` cells and name the source in the metadata of each generated notebook."""
+    """Name the source in the metadata of each generated notebook.
+
+    The cells are nbgrader's, as every release path makes them: the course's
+    ``nbgrader_config.py`` already left out what the master keeps from students.
+    """
     import nbformat
 
     for path in sorted(folder.glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
-        notebook.cells = [c for c in notebook.cells if MASTER_ONLY_TAG not in c.metadata.get("tags", [])]
-        for cell in notebook.cells:
-            tags = [tag for tag in cell.metadata.get("tags", []) if tag != DEMONSTRATION_TAG]
-            if tags:
-                cell.metadata["tags"] = tags
-            else:
-                cell.metadata.pop("tags", None)
         notebook.metadata["resnet_course"] = {
             "generated_from": f"solutions/{assignment}/{path.name}",
             "generated_by": "make assignment (python -m resnet_course.instructor.release)",
