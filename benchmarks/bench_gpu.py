@@ -89,7 +89,9 @@ def main():
         eager_bn = {}
         if args.time_eager_bn:
             eager_started = time.perf_counter()
-            training.recompute_batchnorm_statistics(model, X_train, batch_size=recipe.batch_size, compiled=False)
+            from resnet_course.instructor.batchnorm_statistics import recompute_batchnorm_statistics
+
+            recompute_batchnorm_statistics(model, X_train, batch_size=recipe.batch_size, compiled=False)
             eager_bn["eager bn s"] = time.perf_counter() - eager_started
         test = training.evaluate(model, X_test, Y_test)
         epochs = result.history["seconds"]

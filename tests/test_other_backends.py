@@ -30,6 +30,7 @@ from resnet_course.keras_setup import import_keras
 keras = import_keras()
 from resnet_course import checks, training
 from resnet_course.instructor.reference_solution import load_reference_solution
+from resnet_course.instructor.batchnorm_statistics import recompute_batchnorm_statistics
 
 report = {"backend": keras.backend.backend(), "jit_compile": training.choose_jit_compile()}
 reference = load_reference_solution()
@@ -64,14 +65,14 @@ def statistics():
 if report["backend"] == "jax":
     # JAX recomputes with one jitted function; it agrees with eager calls on every layer
     # (23 images in batches of 10: no equal split, so the last one is smaller and traces again).
-    training.recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=True)
+    recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=True)
     jitted = statistics()
-    training.recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=False)
+    recompute_batchnorm_statistics(model, images[:23], batch_size=10, compiled=False)
     eager = statistics()
     report["bn_jit_vs_eager"] = max(float(np.max(np.abs(a - b))) for a, b in zip(jitted, eager))
 else:
     try:
-        training.recompute_batchnorm_statistics(model, images, compiled=True)
+        recompute_batchnorm_statistics(model, images, compiled=True)
     except ValueError as error:
         report["jit_refused"] = str(error)
     # Eager calls in the helpers record no autograd graph (a plain call does).

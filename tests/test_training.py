@@ -10,6 +10,8 @@ from resnet_course.keras_setup import import_keras
 keras = import_keras()
 
 from resnet_course import training  # noqa: E402  (after the quiet Keras import)
+from resnet_course.instructor import batchnorm_statistics  # noqa: E402
+from resnet_course.instructor.batchnorm_statistics import recompute_batchnorm_statistics  # noqa: E402
 from resnet_course.training import (  # noqa: E402  # noqa: E402
     CLASSIC_RECIPE,
     COURSE_RECIPE,
@@ -17,11 +19,9 @@ from resnet_course.training import (  # noqa: E402  # noqa: E402
     Recipe,
     TrainingBatches,
     batchnorm_layers,
-    batchnorm_statistics,
     evaluate,
     loop,
     predict_classes,
-    recompute_batchnorm_statistics,
     train,
 )
 from resnet_course.training import batches as training_batches  # noqa: E402

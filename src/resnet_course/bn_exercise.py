@@ -8,7 +8,8 @@ before it normalising with batch statistics, as in training), and leaves each la
 a seed, calls the student's function on it and returns what the BatchNorm layers then hold, as plain JSON
 data. The grader chooses the seed and judges that evidence itself (it recomputes the statistics from
 :func:`challenge_arrays` with NumPy), so nothing computed here is trusted. :func:`check_recompute_batchnorm`
-is the in-kernel self-check: it compares with the course's own ``recompute_batchnorm_statistics``.
+is the in-kernel self-check: it compares the model's inference and training modes on X, so no recompute of
+the course's is needed (or reachable) in the kernel.
 """
 
 from __future__ import annotations
@@ -97,32 +98,41 @@ def run_on_challenge(function, seed: int) -> dict:
 
 
 def check_recompute_batchnorm(function, seed: int = 0) -> None:
-    """The self-check: ``function`` gives the statistics the course's own recompute gives on one challenge.
+    """The self-check: after ``function``, the model computes in inference mode what it computes in training mode.
+
+    When every BatchNorm layer's moving mean and variance are the statistics of its inputs over all of
+    X (X taken as one batch), inference mode (the moving statistics) and training mode (the batch's own
+    statistics) give the same outputs on X. The check compares the two, layer by layer, so it needs no
+    recompute of its own: nothing here computes the answer.
 
     Raises:
         AssertionError: with a message naming the layer and what is wrong (never the expected numbers).
     """
-    from .training import recompute_batchnorm_statistics
+    from .keras_setup import import_keras
 
-    evidence = run_on_challenge(function, seed)
-    if "error" in evidence:
-        raise AssertionError(f"recompute_batchnorm raised {evidence['error']}")
-    reference = challenge_model(challenge_arrays(seed))
-    recompute_batchnorm_statistics(reference, challenge_arrays(seed)["x"], batch_size=IMAGES)
-    expected = _batchnorm_state(reference)
-    stale = challenge_arrays(seed)
-    for index, (got, want) in enumerate(zip(evidence["layers"], expected), start=1):
+    keras = import_keras()
+    arrays = challenge_arrays(seed)
+    model = challenge_model(arrays)
+    try:
+        function(model, arrays["x"])
+    except Exception as error:  # the student's code: say what it raised, in one line
+        raise AssertionError(f"recompute_batchnorm raised {type(error).__name__}: {str(error)[:300]}") from None
+    state = _batchnorm_state(model)
+    batchnorms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    probe = keras.Model(model.inputs, [layer.output for layer in batchnorms])
+    moving = [keras.ops.convert_to_numpy(t) for t in probe(arrays["x"], training=False)]
+    batch = [keras.ops.convert_to_numpy(t) for t in probe(arrays["x"], training=True)]
+    for index, (got, inference, training) in enumerate(zip(state, moving, batch), start=1):
         name = got["name"]
         if got["momentum"] != MOMENTUM:
             raise AssertionError(
                 f"recompute_batchnorm: {name} has momentum {got['momentum']} afterwards; put it back to {MOMENTUM}."
             )
-        if np.allclose(got["moving_mean"], stale[f"stale_mean{index}"]):
+        if np.allclose(got["moving_mean"], arrays[f"stale_mean{index}"]):
             raise AssertionError(f"recompute_batchnorm: {name}'s moving mean is unchanged; it should be recomputed.")
-        for key in ("moving_mean", "moving_variance"):
-            if not np.allclose(got[key], want[key], rtol=1e-4, atol=1e-4):
-                raise AssertionError(
-                    f"recompute_batchnorm: {name}'s {key.replace('_', ' ')} is not the statistic of its inputs over "
-                    "all of X; use X as one batch in training mode, with every BatchNorm layer's momentum at 0."
-                )
-    print("recompute_batchnorm: the moving statistics match an exact recompute, and the momentum is restored.")
+        if not np.allclose(inference, training, rtol=1e-3, atol=1e-3):
+            raise AssertionError(
+                f"recompute_batchnorm: {name}'s moving statistics are not the statistics of its inputs over "
+                "all of X; use X as one batch in training mode, with every BatchNorm layer's momentum at 0."
+            )
+    print("recompute_batchnorm: inference mode now matches training mode on X, and the momentum is restored.")

@@ -121,7 +121,6 @@ def float32_copy(model, build_model, X_train, batch_size: int):
     float32 with its weights, and its BatchNorm statistics are recomputed over
     ``X_train``: the activations they summarise changed with the precision.
     """
-    from . import training
     from .keras_setup import import_keras
 
     if model.dtype_policy.name == "float32":
@@ -134,7 +133,9 @@ def float32_copy(model, build_model, X_train, batch_size: int):
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
     copy.set_weights(model.get_weights())
-    training.recompute_batchnorm_statistics(copy, X_train, batch_size=batch_size)
+    from .instructor.batchnorm_statistics import recompute_batchnorm_statistics
+
+    recompute_batchnorm_statistics(copy, X_train, batch_size=batch_size)
     return copy
 
 

@@ -45,6 +45,7 @@ from .bridge import CHANNELS, KernelBridge
 from .layout import (
     CONNECTION_MOUNT,
     IPC_MOUNT,
+    KERNEL_HIDDEN,
     WORKDIR_COPY_MOUNT,
     SandboxLayout,
     default_read_only,
@@ -141,6 +142,7 @@ def run(argv: list[str]) -> int:
             read_only=default_read_only([Path(p) for p in args.read_only]),
             scratch_bytes=limits.scratch_bytes,
             environment=sandbox_environment(),
+            hidden=KERNEL_HIDDEN,
         )
         # -I: nothing of the working folder is imported while the kernel starts;
         # once it runs, the folder goes on sys.path as in any notebook.

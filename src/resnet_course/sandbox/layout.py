@@ -10,7 +10,11 @@ working folder starts as a copy of the notebook's own folder (the
 small tmpfs of its own (``IPC_BYTES``): the relay outside reaches them
 through ``/proc/<pid>/root``, so no host folder is writable from inside.
 ``solutions/``, the gradebook, ``autograder/`` and the home folder are
-simply absent. The network namespace is new and empty.
+simply absent. A kernel's sandbox also hides the course package's
+``grader`` and ``instructor`` folders (:data:`KERNEL_HIDDEN`): they hold the
+solutions of graded exercises (the BatchNorm recompute) and the grader's
+own code, which no student's code needs. The network namespace is new and
+empty.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ CONNECTION_MOUNT = "/run/kernel-connection.json"
 # Sockets and the connection file need a few KiB; a kernel must not use the folder as disk.
 IPC_BYTES = 1024 * 1024
 HOME = "/tmp"
+
+# Subfolders of the course package a kernel never sees (an empty folder covers each):
+# the instructor's tools (the solution of the BatchNorm-recompute exercise among them)
+# and the grader. The judges' sandbox keeps them: it runs no student code.
+KERNEL_HIDDEN = [PACKAGE_PARENT / "resnet_course" / "instructor", PACKAGE_PARENT / "resnet_course" / "grader"]
 
 # Host folders a bind must never expose: neither they, nor anything in them,
 # nor a folder above them.
@@ -86,6 +95,7 @@ class SandboxLayout:
         etc_dir: Host folder holding ``passwd`` and ``group`` for the sandbox user, or None.
         scratch_bytes: Size of each tmpfs (``/tmp`` and ``workdir``).
         environment: Variables set inside.
+        hidden: Folders inside ``read_only`` covered by an empty, read-only folder.
     """
 
     workdir: str
@@ -96,6 +106,7 @@ class SandboxLayout:
     etc_dir: Path | None = None
     scratch_bytes: int = 512 * 1024 * 1024
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
+    hidden: list[Path] = dataclasses.field(default_factory=list)
 
     def bwrap_arguments(self) -> list[str]:
         """bubblewrap's mount and environment options for this layout (namespaces excluded)."""
@@ -122,6 +133,9 @@ class SandboxLayout:
             arguments += ["--perms", "0755", "--dir", folder]
         for path in self.read_only:
             arguments += ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            if Path(path).is_dir():
+                arguments += ["--perms", "0555", "--size", "4096", "--tmpfs", str(path), "--remount-ro", str(path)]
         arguments += ["--perms", "0777", "--size", str(self.scratch_bytes), "--tmpfs", self.workdir]
         if self.workdir_copy is not None:
             arguments += ["--ro-bind", str(self.workdir_copy), WORKDIR_COPY_MOUNT]

@@ -4,7 +4,9 @@ Why this package exists: Keras 3 evaluates BatchNormalization with its
 moving averages, which lag far behind fast-changing weights, so a model
 that trains well can score near chance in inference mode. The course path
 therefore ends every training run by recomputing each BatchNormalization
-layer's statistics exactly over the training set.
+layer's statistics exactly over the training set
+(``resnet_course.instructor.batchnorm_statistics``: the solution of a graded
+exercise, imported only when :func:`train` runs, never in a student's kernel).
 
 Everything uses ``keras``, ``keras.ops`` and numpy, so it runs unchanged
 under ``KERAS_BACKEND=jax`` (or torch) as well as TensorFlow; the
@@ -19,7 +21,6 @@ Module map (one job per module; imports only point down this list):
 - ``batches``: shuffled, augmented full batches (:class:`TrainingBatches`, :class:`Augmentation`).
 - ``recipes``: :class:`Recipe`, the course's recipes, and the optimizer and compile a recipe makes.
 - ``inference``: predictions and evaluation in inference mode.
-- ``batchnorm_statistics``: :func:`recompute_batchnorm_statistics`.
 - ``loop``: :func:`train` and its pieces (:func:`prepare_training`, :func:`run_epoch`).
 
 This ``__init__`` re-exports the names the notebooks, tests and benchmarks use.
@@ -27,7 +28,6 @@ This ``__init__`` re-exports the names the notebooks, tests and benchmarks use.
 
 from ..keras_setup import accelerator_names
 from .batches import Augmentation, TrainingBatches, batch_workers
-from .batchnorm_statistics import recompute_batchnorm_statistics
 from .device import (
     DeviceSetup,
     choose_dtype_policy,
@@ -60,7 +60,6 @@ __all__ = [
     "Augmentation",
     "TrainingBatches",
     "batch_workers",
-    "recompute_batchnorm_statistics",
     "DeviceSetup",
     "choose_dtype_policy",
     "choose_jit_compile",

@@ -88,7 +88,7 @@ def evaluate(model, X, Y, batch_size: int = 128) -> dict:
     """Loss and accuracy of ``model`` on ``(X, Y)`` in inference mode.
 
     BatchNorm uses its moving statistics, as in deployment; call
-    :func:`recompute_batchnorm_statistics` first if they are stale.
+    :func:`resnet_course.instructor.batchnorm_statistics.recompute_batchnorm_statistics` first if they are stale.
 
     Args:
         model: A Keras model with a softmax output.

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..keras_setup import import_keras
 from .batches import TrainingBatches, batch_workers
-from .batchnorm_statistics import recompute_batchnorm_statistics
 from .device import DeviceSetup, current_device, keep_outputs_in_float32
 from .inference import evaluate
 from .kernels.fused_batchnorm import fused_batchnorm
@@ -190,7 +189,7 @@ def train(
 
         bn_start = time.perf_counter()
         if recompute_bn:
-            recompute_batchnorm_statistics(model, X_train, batch_size=recipe.batch_size, verbose=0)
+            _recompute()(model, X_train, batch_size=recipe.batch_size, verbose=0)
         bn_seconds = time.perf_counter() - bn_start
 
     seen_per_epoch = len(batches) * recipe.batch_size
@@ -219,9 +218,16 @@ def _validate(model, X_train, validation_data, recipe: Recipe, history: dict, ve
     if recipe.bn_refresh_images:
         # A training-set subset whose choice does not consume the training RNG.
         subset = np.random.default_rng([recipe.seed, 10_000 + len(history["loss"])]).permutation(len(X_train))
-        recompute_batchnorm_statistics(model, X_train[subset[: recipe.bn_refresh_images]], batch_size=recipe.batch_size)
+        _recompute()(model, X_train[subset[: recipe.bn_refresh_images]], batch_size=recipe.batch_size)
     metrics = evaluate(model, *validation_data, batch_size=max(recipe.batch_size, 128))
     history.setdefault("val_loss", []).append(metrics["loss"])
     history.setdefault("val_accuracy", []).append(metrics["accuracy"])
     if verbose:
         print(f"    validation (inference mode): loss {metrics['loss']:.4f}, accuracy {metrics['accuracy']:.4f}")
+
+
+def _recompute():
+    """The instructor's exact BatchNorm recompute, imported when training needs it (never in a student's kernel)."""
+    from ..instructor.batchnorm_statistics import recompute_batchnorm_statistics
+
+    return recompute_batchnorm_statistics

@@ -5,6 +5,11 @@ Keras 3 evaluates BatchNormalization with its moving averages (momentum
 far behind the weights, so a model with high training accuracy can score
 near chance on the test set in inference mode. The course path therefore
 ends every training run with :func:`recompute_batchnorm_statistics`.
+
+It is also the solution of the notebook's graded ``recompute_batchnorm``
+exercise, so it lives with the instructor's tools, which the grading
+sandbox hides from a student's kernel (``resnet_course.sandbox.layout``):
+``resnet_course.training.train`` imports it only when it runs.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..keras_setup import import_keras
-from .inference import jitted_stateless_call, no_gradients
-from .kernels.layer_patches import batchnorm_layers
+from ..training.inference import jitted_stateless_call, no_gradients
+from ..training.kernels.layer_patches import batchnorm_layers
 
 keras = import_keras()
 
