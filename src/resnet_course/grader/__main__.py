@@ -5,7 +5,8 @@ Usage, from the course root (where ``nbgrader_config.py`` is)::
     python -m resnet_course.grader autograde ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT]
         [--students a,b] [--timeout S] [--protect MODULE] [--no-training-cache] [--memory-bytes N ...]
     python -m resnet_course.grader export ASSIGNMENT [-o FILE] [--format csv|canvas|moodle] [--roster FILE]
-        [--lms-name NAME] [--canvas-assignment-id ID]
+        [--lms-name NAME] [--ungraded skip|blank] [--canvas-assignment-id ID] [--canvas-notes]
+        [--moodle-id email|idnumber]
     python -m resnet_course.grader report ASSIGNMENT [-o FILE]
 
 ``autograde`` grades every submission under the submitted folder (or the
@@ -16,8 +17,10 @@ points per exercise, grading time and notes per student); with ``-o`` it
 writes them to FILE and prints a table instead. ``--format canvas`` or
 ``moodle`` writes the LMS's grade-import CSV instead (``lms_export.py``),
 student ids mapped through the roster (``roster.py``; default
-``ROOT/roster.csv``). ``report`` writes the class report (``class_report.py``)
-and prints a short summary. The exit status of
+``ROOT/roster.csv``), and prints to stderr the maximum the LMS item must
+have and the students left out (could not be graded); it exits 2, writing
+nothing, when the roster does not fit. ``report`` writes the class report
+(``class_report.py``) and prints a short summary. The exit status of
 ``autograde`` is 0 when the gradebook passed its integrity check after
 grading, 1 when it did not, and 2 when grading stopped for a fault on the
 instructor's side (the sandbox pre-flight failed, say), with one message
@@ -39,7 +42,7 @@ from .autograde import autograde, settings_for
 from .course import Course
 from .export import export_rows, to_csv
 from .instructor_faults import GradingStopped
-from .lms_export import FORMATS, lms_csv
+from .lms_export import FORMATS, MOODLE_IDS, UNGRADED, lms_csv, notices
 from .tables import format_table
 from .text_safety import escaped
 
@@ -78,7 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     export.add_argument("--roster", help="roster CSV for canvas/moodle (default: ROOT/roster.csv)")
     export.add_argument("--lms-name", help="the assignment's name in the LMS (default: ASSIGNMENT)")
+    export.add_argument(
+        "--ungraded",
+        choices=UNGRADED,
+        default="skip",
+        help="canvas/moodle: leave out submissions that could not be graded (skip, default: the LMS keeps "
+        "their grade) or write them with a blank grade (blank: Moodle clears their grade)",
+    )
     export.add_argument("--canvas-assignment-id", default="", help="Canvas's id of the assignment")
+    export.add_argument(
+        "--canvas-notes",
+        action="store_true",
+        help="canvas: a Notes column after Section, for a course whose Notes column is shown; "
+        "it replaces each listed student's notes",
+    )
+    export.add_argument(
+        "--moodle-id",
+        choices=tuple(MOODLE_IDS),
+        help="moodle: the one identity column, email (default) or idnumber (the roster's sis_id)",
+    )
     class_report = commands.add_parser("report", help="the class report: HTML with plots, pass rates, mistakes")
     class_report.add_argument("assignment")
     class_report.add_argument(
@@ -142,24 +163,47 @@ def write_class_report(course: Course, assignment: str, output: str | None) -> i
 
 
 def export_for_lms(course: Course, args: argparse.Namespace) -> int:
-    """``export --format canvas|moodle``: exit 2, with the reason, when the roster does not fit."""
+    """``export --format canvas|moodle``: exit 2, with the reason and nothing written, when the roster does not fit.
+
+    The file is written whole or not at all (a temporary file renamed), so an LMS never sees part of it.
+    """
+    misplaced = [
+        option
+        for option, given, fmt in (
+            ("--canvas-notes", args.canvas_notes, "canvas"),
+            ("--moodle-id", args.moodle_id, "moodle"),
+        )
+        if given and args.format != fmt
+    ]
+    if misplaced:
+        print(f"error: {', '.join(misplaced)} does not apply to --format {args.format}", file=sys.stderr)
+        return 2
+    item = args.lms_name or args.assignment
     try:
         entries = roster.load(Path(args.roster) if args.roster else course.root / roster.DEFAULT_FILE)
-        text = lms_csv(
+        lms_file = lms_csv(
             args.format,
             export_rows(course, args.assignment),
             entries,
-            args.lms_name or args.assignment,
+            item,
             args.canvas_assignment_id,
+            canvas_notes=args.canvas_notes,
+            moodle_id=args.moodle_id or "email",
+            ungraded=args.ungraded,
         )
     except roster.RosterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    for line in notices(args.format, lms_file, item):
+        print(line, file=sys.stderr)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        output = Path(args.output)
+        temporary = output.with_name(f".{output.name}.tmp")
+        temporary.write_text(lms_file.text, encoding="utf-8", newline="")
+        os.replace(temporary, output)
         print(f"wrote {args.output} ({args.format})")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(lms_file.text)
     return 0
 
 

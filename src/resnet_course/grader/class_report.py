@@ -7,10 +7,12 @@ PNG data, so it can be mailed. Every text in it (student ids, reasons,
 mistake names: all of them reachable by student code) is HTML-escaped.
 
 Sections: the named mistakes first (what to re-teach), then pass rates,
-scores, the submissions that could not be graded, every student, and grading
-time. Tables, each with an ``id`` for tests and scripts: ``mistakes`` (ranked),
-``tests`` (pass rate per graded test), ``not-graded`` (reasons), ``students``
-(score and points per exercise) and ``timing`` (seconds per submission).
+scores, the submissions that could not be graded (and ``lms-left-out``: the
+Canvas and Moodle grade files leave them out, ``lms_export.left_out``), every
+student, and grading time. Tables, each with an ``id`` for tests and scripts:
+``mistakes`` (ranked), ``tests`` (pass rate per graded test), ``not-graded``
+(reasons), ``students`` (score and points per exercise) and ``timing``
+(seconds per submission).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from . import report_plots
 from .class_results import ClassResults, collect
 from .course import Course
+from .lms_export import left_out
 from .report import GRADED
 
 NO_SCORE = "–"
@@ -93,6 +96,7 @@ def render(results: ClassResults) -> str:
         for rank, m in enumerate(results.mistakes, 1)
     ]
     reasons = [[row.student_id, row.reason] for row in results.not_graded]
+    lms_left_out = ", ".join(e(student.student_id) for student in left_out(results.rows))
     slowest = max((row.seconds for row in results.rows), default=0.0)
     timing = [
         [row.student_id, row.status, f"{row.seconds:.1f}"]
@@ -129,6 +133,11 @@ def render(results: ClassResults) -> str:
             _image(report_plots.exercise_scores(results), "points per exercise"),
             "<h2>Could not be graded</h2>",
             _table("not-graded", ["student", "reason"], reasons) if reasons else "<p>Every submission was graded.</p>",
+            f'<p id="lms-left-out">Left out of the Canvas and Moodle grade files (<code>export --format '
+            f"canvas|moodle</code>; <code>--ungraded blank</code> writes them with a blank grade), so the LMS "
+            f"keeps their grade: {lms_left_out}.</p>"
+            if lms_left_out
+            else "",
             "<h2>Every student</h2>",
             _table("students", ["student", "status", "score", *exercises], student_rows, numeric_from=2),
             "<h2>Grading time</h2>",
