@@ -49,6 +49,7 @@ def settings_for(
         wall_seconds=limits.wall_seconds + JOB_OVERHEAD_SECONDS,
         late_penalty=course.late_penalty(),
         training_cache_dir=str(course.db_path.parent / FOLDER_NAME) if training_cache else None,
+        judges_limits=course.judges_limits(),
     )
 
 
@@ -84,6 +85,7 @@ def autograde(
             f"assignment {assignment!r} is not in the gradebook; run `nbgrader generate_assignment {assignment}` first"
         )
     instructor_faults.check_before_grading(settings.launcher_arguments)
+    instructor_faults.check_judges(course, assignment, notebook_names, settings.judges_limits)
     if students:
         students = [check_student_id(s) for s in students]
     else:

@@ -78,6 +78,18 @@ class Course:
         method = self.config.get("LateSubmissionPlugin", {}).get("penalty_method", "none")
         return {"plugin_class": str(plugin), "penalty_method": str(method)}
 
+    def judges_limits(self) -> dict:
+        """What judging one submission may cost: ``c.TrustedVerdicts.judges_*`` of ``nbgrader_config.py``,
+        where set, else the environment's ``RESNET_JUDGES_*`` (or the defaults), as plain data for a job."""
+        import dataclasses
+
+        from .judge_process import JudgesLimits
+
+        section = self.config.get("TrustedVerdicts", {})
+        given = {name: section.get(f"judges_{name}") for name in ("cell_seconds", "submission_seconds", "memory_bytes")}
+        limits = dataclasses.replace(JudgesLimits.from_env(), **{k: int(v) for k, v in given.items() if v is not None})
+        return dataclasses.asdict(limits)
+
     def execute_timeout(self, default: int = 600) -> int:
         """The per-cell timeout the course configured for nbgrader's Execute step."""
         for section in ("Execute", "ExecutePreprocessor"):

@@ -1,8 +1,10 @@
 """Faults on the instructor's side stop the run; they are never recorded against a student.
 
 Before any submission is graded, the sandbox pre-flight
-(``resnet_course.sandbox.preflight``) must pass: otherwise nothing is
-written to the gradebook or the grading report. When a kernel fails to
+(``resnet_course.sandbox.preflight``) and the judges' pre-flight on the
+master's own answers (``judges_preflight.py``) must pass: otherwise nothing
+is written to the gradebook or the grading report. Once the judges have
+passed there, a failure of theirs on a submission is that submission's. When a kernel fails to
 start mid-run, the pre-flight runs again: if the sandbox now fails, the
 machine is at fault and the run stops, the submissions graded so far
 kept and this one not recorded; if it passes, the submission itself kept
@@ -30,6 +32,24 @@ def check_before_grading(launcher_arguments: list[str]) -> None:
             "before any submission was graded", "Nothing was written to the gradebook or the grading report."
         )
         raise GradingStopped(message) from None
+
+
+def check_judges(course, assignment: str, notebook_names: list[str], judges_limits: dict) -> None:
+    """Raise :class:`GradingStopped` unless the judges pass on the master's own answers."""
+    from .judge_process import JudgesLimits
+    from .judges_preflight import check_master
+    from .judging import JudgesError
+
+    source = course.folder("source", ".", assignment)
+    for name in notebook_names:
+        try:
+            check_master(source, assignment, f"{name}.ipynb", JudgesLimits(**judges_limits))
+        except JudgesError as error:
+            raise GradingStopped(
+                f"{error}. The judges ({source.name}/grader_only/) must pass on the master notebook before "
+                "any submission is graded; nothing was written to the gradebook or the grading report. "
+                "Fix the judges or the master, then run the same command again."
+            ) from None
 
 
 def check_result(result: JobResult, launcher_arguments: list[str], recorded: int, waiting: int) -> None:

@@ -71,6 +71,8 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.SandboxedExecute.report_file = str(root / "sandbox-report.json")
     config.TrustedVerdicts.training_cache_dir = job.get("training_cache_dir") or ""
     config.TrustedVerdicts.timings_file = str(root / TIMINGS_FILE)
+    for name, value in (job.get("judges_limits") or {}).items():
+        config.TrustedVerdicts[f"judges_{name}"] = value
     return config
 
 

@@ -22,6 +22,7 @@ class GradingSettings:
         late_penalty: The course's late-submission policy as nbgrader_config.py sets it:
             ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
         training_cache_dir: The course's training cache (``training_cache.py``), or None for none.
+        judges_limits: ``judge_process.JudgesLimits`` as a dict: what judging one submission may cost.
     """
 
     timeout: int
@@ -32,6 +33,7 @@ class GradingSettings:
         default_factory=lambda: {"plugin_class": "nbgrader.plugins.LateSubmissionPlugin", "penalty_method": "none"}
     )
     training_cache_dir: str | None = None
+    judges_limits: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass

@@ -3,18 +3,32 @@
 :func:`run_judges` stages the judges and the evidence (data only) into a new
 sandbox and starts ``python -m resnet_course.grader.judge_process`` there.
 The sandbox holds no student code; it bounds what a hostile model
-configuration can cost (memory, CPU, wall clock) and what a bug in its
-parsing could reach. Verdicts come back one JSON line each, so a limit hit
-while judging one cell fails that cell only, and the rest are judged again
-in a new process.
+configuration can cost and what a bug in its parsing could reach.
+
+Limits (:class:`JudgesLimits`, the same on both grading paths): each cell
+has a time limit (``JUDGES["cell_seconds"]``, longer for the cells a judges
+file lists in ``CELL_SECONDS``, such as the training test), the whole
+submission a budget of judges' time, and the process a memory limit.
+Verdicts come back one bounded JSON line each (a message is cut to
+:data:`MAX_MESSAGE_CHARS`), so a limit hit while judging one cell fails
+that cell only: the rest are judged in a new process while the budget
+lasts, and no submission costs more than its budget.
+
+Once the judges have passed on the master's own answers (the pre-flight,
+``judges_preflight.py``), a failure while judging a submission is that
+submission's: its cells fail with the reason and grading goes on. Only a
+judges file that cannot be loaded or does not cover a graded cell stops
+grading as the instructor's fault (:class:`~.judging.JudgesError`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -27,7 +41,44 @@ MEMO_PREFIX = "@@memo "
 FAULT_PREFIX = "@@judges-fault "
 REQUEST_FILE = "request.json"
 #: Passed into the judges' process (for example ``RESNET_COURSE_TRAINING_TEST=skip``).
-FORWARDED_VARIABLES = ("RESNET_COURSE_TRAINING_TEST",)
+FORWARDED_VARIABLES = ("RESNET_COURSE_TRAINING_TEST", "RESNET_COURSE_JUDGES_PRECISION")
+#: The longest message a verdict carries: a judge quoting a student's value cannot make it longer.
+MAX_MESSAGE_CHARS = 2000
+#: Environment variables that set the judges' limits on both grading paths.
+LIMIT_VARIABLES = {
+    "cell_seconds": "RESNET_JUDGES_CELL_SECONDS",
+    "submission_seconds": "RESNET_JUDGES_SUBMISSION_SECONDS",
+    "memory_bytes": "RESNET_JUDGES_MEMORY_BYTES",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgesLimits:
+    """What judging one submission may cost.
+
+    Attributes:
+        cell_seconds: Wall time for one cell's judge (a judges file's ``CELL_SECONDS`` may allow a cell more).
+        submission_seconds: Wall time for all of a submission's judges together, processes included:
+            the worst case one submission can cost the grader, the training test included.
+        memory_bytes: Memory of the judges' process.
+    """
+
+    cell_seconds: int = 120
+    submission_seconds: int = 900
+    memory_bytes: int = 6 * 1024**3
+
+    @classmethod
+    def from_env(cls) -> "JudgesLimits":
+        """The defaults, overridden by ``RESNET_JUDGES_*`` variables (both grading paths read them)."""
+        values = {}
+        for field, variable in LIMIT_VARIABLES.items():
+            raw = os.environ.get(variable)
+            if raw is not None:
+                try:
+                    values[field] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{variable}={raw!r} is not a whole number; unset it or give an integer") from None
+        return cls(**values)
 
 
 @dataclasses.dataclass
@@ -47,25 +98,44 @@ class Judged:
     process_seconds: float = 0.0
 
 
-def run_judges(folder: Path, request: dict, limits=None) -> Judged:
+def run_judges(folder: Path, request: dict, limits: JudgesLimits | None = None) -> Judged:
     """Judge every graded cell of ``request`` with the judges in ``folder``.
 
     Args:
         folder: The assignment's ``grader_only`` folder.
         request: ``{"graded": [grade ids], "evidence": {grade id: {key: payload}}, "challenge": {...}}``,
             and optionally ``"memo": {grade id: stored value}`` (``judging.Memo``).
-        limits: The sandbox limits of the judges' process.
+        limits: What judging this submission may cost (default: :meth:`JudgesLimits.from_env`).
 
     Raises:
         JudgesError: the judges cannot be loaded or do not cover a graded cell (the instructor's fault).
     """
+    from resnet_course.sandbox.limits import SandboxLimits
     from resnet_course.sandbox.run import run_command
 
+    limits = limits or JudgesLimits.from_env()
     judged = Judged()
     verdicts = judged.verdicts
     pending = list(request["graded"])
     environment = {name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ}
+    request = {**request, "cell_seconds": limits.cell_seconds}
+    deadline = time.monotonic() + limits.submission_seconds
     while pending:
+        remaining = int(deadline - time.monotonic())
+        if remaining <= 0:
+            for grade_id in pending:
+                verdicts[grade_id] = Verdict(
+                    False,
+                    f"not judged: judging this submission used up its {limits.submission_seconds} s "
+                    "(a cell before it took too long)",
+                )
+            break
+        sandbox = dataclasses.replace(
+            SandboxLimits.from_env(),
+            wall_seconds=remaining,
+            cpu_seconds=remaining * (os.cpu_count() or 1),
+            memory_bytes=limits.memory_bytes,
+        )
         staged = Path(tempfile.mkdtemp(prefix="resnet-judges-"))
         try:
             shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
@@ -75,7 +145,7 @@ def run_judges(folder: Path, request: dict, limits=None) -> Judged:
             result = run_command(
                 [sys.executable, "-m", "resnet_course.grader.judge_process"],
                 workdir_copy=staged,
-                limits=limits,
+                limits=sandbox,
                 environment=environment,
             )
         finally:
@@ -84,24 +154,55 @@ def run_judges(folder: Path, request: dict, limits=None) -> Judged:
         for line in result.stdout.splitlines():
             if line.startswith(FAULT_PREFIX):
                 raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
-            if line.startswith(MEMO_PREFIX):
-                grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
-                if grade_id in pending:
-                    judged.memos[grade_id] = value
-            if line.startswith(VERDICT_PREFIX):
-                grade_id, passed, message, seconds = json.loads(line[len(VERDICT_PREFIX) :])
-                if grade_id in pending:
-                    verdicts[grade_id] = Verdict(bool(passed), str(message))
-                    judged.seconds[grade_id] = float(seconds)
-                    pending.remove(grade_id)
-        if pending and result.exit_status == 0:
-            raise JudgesError(f"the judges' process ended without judging {', '.join(pending)}")
+            try:
+                if line.startswith(MEMO_PREFIX):
+                    grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
+                    if grade_id in pending:
+                        judged.memos[grade_id] = value
+                if line.startswith(VERDICT_PREFIX):
+                    grade_id, passed, message, seconds = json.loads(line[len(VERDICT_PREFIX) :])
+                    if grade_id in pending:
+                        verdicts[grade_id] = Verdict(bool(passed), str(message)[:MAX_MESSAGE_CHARS])
+                        judged.seconds[grade_id] = float(seconds)
+                        pending.remove(grade_id)
+            except (ValueError, TypeError):  # a line cut short: that cell is judged again below
+                continue
         if pending:
-            why = result.reason or f"it stopped with status {result.exit_status}"
-            if not result.reason and not verdicts and result.exit_status != 0 and "Traceback" in result.stderr:
-                raise JudgesError(f"the judges' process failed: {result.stderr.strip().splitlines()[-1][:500]}")
-            verdicts[pending.pop(0)] = Verdict(False, f"the grader could not judge this cell: {why}")
+            verdicts[pending.pop(0)] = Verdict(False, f"the grader could not judge this cell: {_failure(result)}")
     return judged
+
+
+def _failure(result) -> str:
+    """Why the judges' process stopped before a cell's verdict, in words a student can act on."""
+    if result.reason:
+        return (
+            f"{result.reason}. Judging what this cell handed over costs more than the grader allows; "
+            "hand over a smaller model or value"
+        )
+    last = result.stderr.strip().splitlines()[-1][:300] if result.stderr.strip() else ""
+    if "MemoryError" in last:
+        return "it ran out of memory on what the cell handed over; hand over a smaller model or value"
+    if result.exit_status == 0:
+        return "its verdict could not be read (the judges' output was cut short)"
+    return f"the judges' process stopped (status {result.exit_status}{': ' + last if last else ''})"
+
+
+class CellTimeLimit(BaseException):
+    """A judge ran past its cell's time limit (a BaseException, so no judge's ``except Exception`` hides it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    def stop(signum, frame):
+        raise CellTimeLimit()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(max(1, int(seconds)))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def main() -> int:
@@ -119,16 +220,27 @@ def main() -> int:
     }
     everything = {key: payload for cell in request["evidence"].values() for key, payload in cell.items()}
     memos = request.get("memo", {})
+    allowed = {**{grade_id: request.get("cell_seconds", 120) for grade_id in request["graded"]}}
+    allowed.update({k: int(v) for k, v in getattr(judges, "CELL_SECONDS", {}).items() if k in allowed})
     for grade_id in request["graded"]:
         started = time.monotonic()
         memo = Memo(memos.get(grade_id))
         try:
             evidence = request["evidence"].get(grade_id, {})
-            verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier, everything, memo)
-            earlier[grade_id] = verdict
+            with _time_limit(allowed[grade_id]):
+                verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier, everything, memo)
         except JudgesError as error:
             print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
             return 3
+        except CellTimeLimit:
+            verdict = Verdict(
+                False,
+                f"the grader stopped judging this cell after {allowed[grade_id]} s: what it handed over takes "
+                "longer to judge than the grader allows",
+            )
+            memo.stored = None
+        verdict = Verdict(verdict.passed, verdict.message[:MAX_MESSAGE_CHARS])
+        earlier[grade_id] = verdict
         if memo.stored is not None:
             print(MEMO_PREFIX + json.dumps([grade_id, memo.stored]), flush=True)
         seconds = round(time.monotonic() - started, 3)

@@ -6,8 +6,10 @@ nbgrader's ignore list, so it is never released or copied next to a
 submission). The module defines:
 
 * ``challenge(rng) -> dict``: the inputs each evidence key gets, drawn for
-  one submission with ``rng`` (a ``random.Random`` seeded from the student
-  and the assignment, so a regrade asks the same);
+  one submission with ``rng`` (a ``random.Random`` seeded from the student,
+  the assignment and the content of the student's answer cells: a regrade of
+  the same notebook asks the same, and any change of an answer draws new
+  inputs, so a table of answers collected from earlier feedback earns nothing);
 * ``JUDGES``: grade id -> ``(evidence key, judge)``, where
   ``judge(payload, challenge_part)`` returns a :class:`Verdict` or raises
   ``AssertionError`` (or :class:`Rejected`) with a message for the student.
@@ -102,10 +104,26 @@ def load_judges(folder: Path):
     return module
 
 
-def challenge_for(judges, assignment: str, student: str) -> dict:
-    """The inputs this submission's evidence is built on (the same on every regrade)."""
-    digest = hashlib.sha256(f"{assignment}\0{student}".encode()).digest()
+def challenge_for(judges, assignment: str, student: str, answers: str = "") -> dict:
+    """The inputs this submission's evidence is built on.
+
+    Args:
+        judges: The loaded judges module.
+        assignment: The assignment's name.
+        student: The student's id.
+        answers: A digest of the student's answer cells (:func:`answers_digest`): the same notebook
+            gets the same inputs on every regrade; a changed answer gets new ones.
+    """
+    digest = hashlib.sha256(f"{assignment}\0{student}\0{answers}".encode()).digest()
     return judges.challenge(random.Random(int.from_bytes(digest[:8], "big")))
+
+
+def answers_digest(sources) -> str:
+    """A digest of the answer cells' sources, in order (surrounding whitespace ignored)."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(str(source).strip().encode() + b"\0")
+    return digest.hexdigest()
 
 
 def check_coverage(judges, graded_ids) -> None:

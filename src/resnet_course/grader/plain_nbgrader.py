@@ -1,8 +1,11 @@
 """What plain ``nbgrader autograde`` runs, through ``nbgrader_config.py``: the sandbox pre-flight and its re-check.
 
-* :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flight
-  once, before nbgrader writes the first submission's gradebook entry, and
-  refuses each submission that holds a symbolic link (``plain_refusals.py``).
+* :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flights
+  once, before nbgrader writes the first submission's gradebook entry (the
+  sandbox's, then the judges' on the master's own answers,
+  ``judges_preflight.py``), caps this process's memory as the course's grader
+  caps its jobs, and refuses each submission that holds a symbolic link
+  (``plain_refusals.py``).
 * :class:`SandboxCheckedExecute` replaces nbgrader's ``Execute`` (and takes
   its ``c.Execute`` settings): when a kernel fails to start it runs the
   pre-flight again, and if the sandbox is at fault, it removes the entry
@@ -15,6 +18,8 @@ hook and records one from a preprocessor against the student.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from nbclient.util import run_sync
 from nbgrader.api import Gradebook, MissingEntry
@@ -36,7 +41,40 @@ def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | 
     except preflight.SandboxCheckFailed as failure:
         message = failure.stop_message("before any submission was graded", "Nothing was written to the gradebook.")
         raise SystemExit(f"[resnet-course] {message}") from None
+    if assignment not in _JUDGES_CHECKED:
+        _check_judges(assignment)
+        _JUDGES_CHECKED.add(assignment)
     refuse_linked_submission(assignment, student, notebooks if notebooks is not None else [])
+
+
+#: Assignments whose judges passed on the master in this process; the memory cap is set with the first.
+_JUDGES_CHECKED: set[str] = set()
+
+
+def _check_judges(assignment: str) -> None:
+    """The judges' pre-flight on the master (the course's configuration from the running nbgrader), and the cap."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Application
+
+    from .job_runner import limit_memory
+    from .judges_preflight import check_master
+    from .judging import JudgesError
+    from .trusted_verdicts import TrustedVerdicts
+
+    config = Application.instance().config if Application.initialized() else None
+    coursedir = CourseDirectory(config=config)
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    limits = TrustedVerdicts(config=config).judges_limits()
+    for notebook in sorted(source.glob("*.ipynb")):
+        try:
+            check_master(source, assignment, notebook.name, limits)
+        except JudgesError as error:
+            raise SystemExit(
+                f"[resnet-course] grading stopped before any submission was graded: {error}. "
+                "Nothing was written to the gradebook. Fix the judges or the master, then run the same command again."
+            ) from None
+    if not _JUDGES_CHECKED:
+        limit_memory()
 
 
 class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):

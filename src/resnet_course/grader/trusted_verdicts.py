@@ -23,6 +23,7 @@ Both steps add the seconds of each stage to ``resources["stage_seconds"]``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -31,14 +32,14 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
-from traitlets import Float, Unicode
+from traitlets import Float, Integer, Unicode
 
 from resnet_course.evidence import CHALLENGE_FILE
 
 from . import training_cache
 from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
-from .judge_process import run_judges
-from .judging import JudgesError, challenge_for, judges_dir, load_judges
+from .judge_process import JudgesLimits, run_judges
+from .judging import JudgesError, answers_digest, challenge_for, judges_dir, load_judges
 
 PASSED_MARK = "Graded outside your notebook: passed."
 FAILED_MARK = "Graded outside your notebook: not passed."
@@ -75,7 +76,8 @@ class WriteChallenge(Preprocessor):
         folder = _judges_folder(self.config, info["assignment"])
         try:
             judges = load_judges(folder)
-            challenge = challenge_for(judges, info["assignment"], info["student"])
+            answers = answers_digest(cell.source for cell in nb.cells if utils.is_solution(cell))
+            challenge = challenge_for(judges, info["assignment"], info["student"], answers)
         except JudgesError as error:
             _stop(resources, error)
         cached = getattr(judges, "CACHED_JUDGEMENTS", {})
@@ -95,6 +97,21 @@ class TrustedVerdicts(Preprocessor):
     training_cache_wait = Float(1800.0, help="Seconds to wait for another worker that is judging the same model.").tag(
         config=True
     )
+
+    judges_cell_seconds = Integer(
+        None, allow_none=True, help="Seconds one cell's judge may take (default: RESNET_JUDGES_CELL_SECONDS or 120)."
+    ).tag(config=True)
+
+    judges_submission_seconds = Integer(
+        None,
+        allow_none=True,
+        help="Seconds all of a submission's judges may take, the training test included "
+        "(default: RESNET_JUDGES_SUBMISSION_SECONDS or 900).",
+    ).tag(config=True)
+
+    judges_memory_bytes = Integer(
+        None, allow_none=True, help="Memory of the judges' process (default: RESNET_JUDGES_MEMORY_BYTES or 6 GiB)."
+    ).tag(config=True)
 
     timings_file = Unicode("", help="JSON file to which the seconds of each grading stage are written.").tag(
         config=True
@@ -127,7 +144,7 @@ class TrustedVerdicts(Preprocessor):
             with cache.locked(misses[0], self.training_cache_wait) if misses else contextlib.nullcontext():
                 for grade_id, key in keys.items():  # another worker may have judged the same model meanwhile
                     request["memo"][grade_id] = request["memo"].get(grade_id) or cache.get(key)
-                judged = run_judges(Path(trusted["folder"]), request) if graded else None
+                judged = run_judges(Path(trusted["folder"]), request, self.judges_limits()) if graded else None
                 for grade_id, value in (judged.memos if judged else {}).items():
                     if grade_id in keys:
                         cache.put(keys[grade_id], value)
@@ -148,6 +165,16 @@ class TrustedVerdicts(Preprocessor):
             timings = {"stages": stages, "training_cache": resources.get("training_cache", {})}
             Path(self.timings_file).write_text(json.dumps(timings))
         return nb, resources
+
+    def judges_limits(self) -> JudgesLimits:
+        """The configured limits, each one not set taken from the environment's (or the default)."""
+        limits = JudgesLimits.from_env()
+        given = {
+            "cell_seconds": self.judges_cell_seconds,
+            "submission_seconds": self.judges_submission_seconds,
+            "memory_bytes": self.judges_memory_bytes,
+        }
+        return dataclasses.replace(limits, **{key: value for key, value in given.items() if value is not None})
 
     def _cache_keys(self, trusted: dict, request: dict) -> dict[str, str]:
         """Grade id -> cache key, for each cached judgement whose evidence holds a model (none without a cache)."""
