@@ -108,7 +108,8 @@ def judge(model, judges_folder, cache_dir):
     notebook, resources = TrustedVerdicts(config=config).preprocess(graded_notebook(model), resources)
     output = notebook.cells[0].outputs[0]
     text = output.get("text") or output.get("evalue")
-    return text, resources.get("training_cache", {}).get("test_training")
+    outcome = resources.get("training_cache", {}).get("test_training")
+    return text, outcome.split()[0] if outcome else None
 
 
 # -- the key ---------------------------------------------------------------------------
