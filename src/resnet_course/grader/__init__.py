@@ -30,8 +30,9 @@ Modules, one job each:
 * ``merge``: the single writer to the gradebook;
 * ``report`` / ``integrity``: status and reason per student; gradebook checks;
 * ``exercises`` / ``export`` / ``tables``: grades per exercise as CSV, a table and a histogram;
-* ``diagnoses``: the mistake each failed test named, read from the autograded notebooks;
-* ``class_results``: pass rate per test, mistakes ranked by students, the terminal summary;
+* ``diagnoses``: each failed test's diagnosis (a stable mistake id, its specifics, or a skipped test),
+  read from the autograded notebooks;
+* ``class_results``: pass rate per test, mistakes ranked by students (skipped tests apart), the terminal summary;
 * ``report_plots`` / ``class_report``: the class report's plots and its self-contained HTML;
 * ``roster`` / ``lms_export``: student ids to LMS users; Canvas and Moodle grade-import CSV;
 * ``nbgrader_steps``: nbgrader's generate_assignment and generate_feedback on a course;

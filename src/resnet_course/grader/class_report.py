@@ -6,13 +6,15 @@ prints :func:`class_results.terminal_summary`. The file embeds its plots as
 PNG data, so it can be mailed. Every text in it (student ids, reasons,
 mistake names: all of them reachable by student code) is HTML-escaped.
 
-Sections: the named mistakes first (what to re-teach), then pass rates,
-scores, the submissions that could not be graded (and ``lms-left-out``: the
-Canvas and Moodle grade files leave them out, ``lms_export.left_out``), every
-student, and grading time. Tables, each with an ``id`` for tests and scripts:
-``mistakes`` (ranked), ``tests`` (pass rate per graded test), ``not-graded``
-(reasons), ``students`` (score and points per exercise) and ``timing``
-(seconds per submission).
+Sections: the named mistakes first (what to re-teach), then the tests that
+were skipped rather than failed (training skipped, code not written yet),
+pass rates, scores, the submissions that could not be graded (and
+``lms-left-out``: the Canvas and Moodle grade files leave them out,
+``lms_export.left_out``), every student, and grading time. Tables, each with
+an ``id`` for tests and scripts: ``mistakes`` (ranked, counted by mistake
+id), ``skipped`` (why tests were skipped), ``tests`` (pass rate per graded
+test), ``not-graded`` (reasons), ``students`` (score and points per
+exercise) and ``timing`` (seconds per submission).
 """
 
 from __future__ import annotations
@@ -87,13 +89,25 @@ def render(results: ClassResults) -> str:
             str(t.passed),
             str(t.graded),
             f"{100 * t.pass_rate:.0f}%",
+            str(t.skipped),
             t.commonest_mistake,
         ]
         for t in results.tests
     ]
     mistake_rows = [
-        [str(rank), m.name, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)]
+        [
+            str(rank),
+            m.name,
+            m.mistake_id,
+            str(len(m.students)),
+            ", ".join(m.tests),
+            ", ".join(m.students),
+            _specifics(m),
+        ]
         for rank, m in enumerate(results.mistakes, 1)
+    ]
+    skipped_rows = [
+        [m.name, m.mistake_id, str(len(m.students)), ", ".join(m.tests), ", ".join(m.students)] for m in results.skipped
     ]
     reasons = [[row.student_id, row.reason] for row in results.not_graded]
     lms_left_out = ", ".join(e(student.student_id) for student in left_out(results.rows))
@@ -110,23 +124,33 @@ def render(results: ClassResults) -> str:
             f"<h1>Class report: {e(results.assignment)}</h1>",
             f'<p class="summary">{summary}</p>',
             "<h2>Named mistakes, most students first</h2>",
-            "<p>Named by the failed tests' messages (the first clause of the self-check's <i>likely mistake</i>, "
-            "else the message's first line); a student counts once per mistake; graded submissions only.</p>",
+            "<p>Counted by mistake id, read from the failed tests' messages (the self-check's <i>likely "
+            "mistake</i>, else the message's first line) without their specifics: counts, shapes and values are "
+            "listed apart. A student counts once per mistake; graded submissions only.</p>",
             _table(
                 "mistakes",
-                ["rank", "mistake", "students", "tests", "students affected"],
+                ["rank", "mistake", "id", "students", "tests", "students affected", "specifics"],
                 mistake_rows,
-                numeric_columns=(0, 2),
+                numeric_columns=(0, 3),
             )
             if mistake_rows
             else "<p>No failed test named a mistake.</p>",
+            "<h2>Skipped tests, not mistakes</h2>",
+            _table(
+                "skipped",
+                ["why skipped", "id", "students", "tests", "students affected"],
+                skipped_rows,
+                numeric_columns=(2,),
+            )
+            if skipped_rows
+            else "<p>No test was skipped.</p>",
             "<h2>Pass rate of every graded test</h2>",
             _image(report_plots.pass_rates(results), "pass rate per test"),
             _table(
                 "tests",
-                ["test", "exercise", "points", "passed", "graded", "pass rate", "commonest named mistake"],
+                ["test", "exercise", "points", "passed", "graded", "pass rate", "skipped", "commonest named mistake"],
                 test_rows,
-                numeric_columns=(2, 3, 4, 5),
+                numeric_columns=(2, 3, 4, 5, 6),
             ),
             "<h2>Scores</h2>",
             _image(report_plots.score_histogram(results), "score histogram"),
@@ -149,6 +173,13 @@ def render(results: ClassResults) -> str:
             "",
         ]
     )
+
+
+def _specifics(mistake, most: int = 3) -> str:
+    """The first few distinct specifics of a mistake's messages, and how many more there were."""
+    shown = "; ".join(mistake.details[:most])
+    more = len(mistake.details) - most
+    return f"{shown}; and {more} more" if more > 0 else shown
 
 
 def _number(value: float) -> str:

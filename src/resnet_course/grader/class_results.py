@@ -2,8 +2,11 @@
 
 Joins three sources, all read as data: the grades export (``export.py``:
 scores, status and grading time per student), the gradebook's grade row per
-test cell (pass rates) and the mistakes the failed tests named
-(``diagnoses.py``). Only graded submissions count towards pass rates and
+test cell (pass rates) and the diagnoses of the failed tests
+(``diagnoses.py``). Mistakes are counted by their id, so one mistake counts
+once whatever specifics each student's message names; the tests that were
+skipped (training skipped or switched off, code not written yet) are listed
+apart from the mistakes. Only graded submissions count towards pass rates and
 mistakes; the others are listed with their reasons.
 """
 
@@ -16,7 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import report
 from .course import Course
-from .diagnoses import class_mistakes, clean_text
+from .diagnoses import Diagnosis, class_diagnoses, clean_text
 from .exercises import answer_cells, exercise_of, graded_cells
 from .export import GradeRow, export_rows
 from .integrity import GRADE_ROWS
@@ -33,7 +36,9 @@ class TestResult:
         max_score: Its points.
         passed: Graded students who earned all its points.
         graded: Graded students with a grade for it.
-        mistakes: Mistake name -> students whose failure of this test named it.
+        mistakes: Mistake id -> students whose failure of this test named it.
+        labels: Mistake id -> its label.
+        skipped: Graded students for whom this test was skipped (not counted as a mistake).
     """
 
     name: str
@@ -42,14 +47,24 @@ class TestResult:
     passed: int = 0
     graded: int = 0
     mistakes: dict[str, int] = dataclasses.field(default_factory=dict)
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    skipped: int = 0
 
     @property
     def commonest_mistake(self) -> str:
         """The mistake most students' failures of this test named, with its count ("" when none)."""
         if not self.mistakes:
             return ""
-        name, count = min(self.mistakes.items(), key=lambda item: (-item[1], item[0]))
-        return f"{name} ({count})"
+        found, count = min(self.mistakes.items(), key=lambda item: (-item[1], item[0]))
+        return f"{self.labels.get(found, found)} ({count})"
+
+    def count(self, diagnosis: Diagnosis) -> None:
+        """Count one student's failure of this test."""
+        if diagnosis.skipped:
+            self.skipped += 1
+            return
+        self.mistakes[diagnosis.mistake_id] = self.mistakes.get(diagnosis.mistake_id, 0) + 1
+        self.labels.setdefault(diagnosis.mistake_id, diagnosis.label)
 
     @property
     def pass_rate(self) -> float:
@@ -58,17 +73,23 @@ class TestResult:
 
 @dataclasses.dataclass
 class Mistake:
-    """A named mistake and who made it.
+    """A mistake (or a reason a test was skipped) and who made it.
 
     Attributes:
-        name: The mistake, as ``diagnoses.mistake_name`` names it.
+        mistake_id: Its stable id (``diagnoses.Diagnosis``).
+        name: Its label.
         students: The students whose failed tests named it, sorted.
         tests: The test cells that named it, in notebook order.
+        details: The distinct specifics the messages named, sorted.
+        skipped: A reason a test was skipped, not a mistake.
     """
 
+    mistake_id: str
     name: str
     students: list[str]
     tests: list[str]
+    details: list[str] = dataclasses.field(default_factory=list)
+    skipped: bool = False
 
 
 @dataclasses.dataclass
@@ -80,12 +101,15 @@ class ClassResults:
         rows: The grades export, one row per student.
         tests: Every graded test cell, in notebook order.
         mistakes: Named mistakes, most students first.
+        skipped: Why tests were skipped rather than failed (training skipped, code not written yet),
+            most students first.
     """
 
     assignment: str
     rows: list[GradeRow]
     tests: list[TestResult]
     mistakes: list[Mistake]
+    skipped: list[Mistake] = dataclasses.field(default_factory=list)
 
     @property
     def graded(self) -> list[GradeRow]:
@@ -132,30 +156,40 @@ def collect(course: Course, assignment: str) -> ClassResults:
         if student in graded and cell in tests:
             tests[cell].graded += 1
             tests[cell].passed += score >= tests[cell].max_score
-    by_student = class_mistakes(course, assignment, sorted(graded), notebooks)
+    by_student = class_diagnoses(course, assignment, sorted(graded), dict(zip(notebooks, released)))
     for found in by_student.values():
-        for cell, name in found.items():
+        for cell, diagnosis in found.items():
             if cell in tests:
-                tests[cell].mistakes[name] = tests[cell].mistakes.get(name, 0) + 1
-    return ClassResults(assignment, rows, list(tests.values()), rank_mistakes(by_student, list(tests)))
-
-
-def rank_mistakes(by_student: dict[str, dict[str, str]], test_order: list[str]) -> list[Mistake]:
-    """Mistakes by how many students made them (most first, then by name)."""
-    students: dict[str, set[str]] = {}
-    tests: dict[str, set[str]] = {}
-    for student, found in by_student.items():
-        for test, name in found.items():
-            students.setdefault(name, set()).add(student)
-            tests.setdefault(name, set()).add(test)
-    order = {name: index for index, name in enumerate(test_order)}
-    return sorted(
-        (
-            Mistake(name, sorted(students[name]), sorted(tests[name], key=lambda t: (order.get(t, 1e9), t)))
-            for name in students
-        ),
-        key=lambda m: (-len(m.students), m.name),
+                tests[cell].count(diagnosis)
+    ranked = rank_mistakes(by_student, list(tests))
+    return ClassResults(
+        assignment,
+        rows,
+        list(tests.values()),
+        [m for m in ranked if not m.skipped],
+        [m for m in ranked if m.skipped],
     )
+
+
+def rank_mistakes(by_student: dict[str, dict[str, Diagnosis]], test_order: list[str]) -> list[Mistake]:
+    """Mistakes (and reasons for skipping) by id, by how many students made them (most first, then by label).
+
+    A student counts once per id, however many tests named it; an id keeps the label it was first seen with.
+    """
+    found: dict[str, Mistake] = {}
+    order = {name: index for index, name in enumerate(test_order)}
+    for student in sorted(by_student):
+        for test, diagnosis in by_student[student].items():
+            mistake = found.setdefault(
+                diagnosis.mistake_id, Mistake(diagnosis.mistake_id, diagnosis.label, [], [], [], diagnosis.skipped)
+            )
+            for seen, item in ((mistake.students, student), (mistake.tests, test), (mistake.details, diagnosis.detail)):
+                if item and item not in seen:
+                    seen.append(item)
+    for mistake in found.values():
+        mistake.tests.sort(key=lambda t: (order.get(t, 1e9), t))
+        mistake.details.sort()
+    return sorted(found.values(), key=lambda m: (-len(m.students), m.name, m.mistake_id))
 
 
 def _cell_scores(course: Course, assignment: str) -> list[tuple[str, str, float]]:
@@ -186,6 +220,10 @@ def terminal_summary(results: ClassResults, most: int = 5) -> str:
     if results.mistakes:
         lines += ["commonest mistakes:"] + [
             f"  {len(m.students):3d}  {clean_text(m.name, 100)}" for m in results.mistakes[:most]
+        ]
+    if results.skipped:
+        lines += ["skipped tests (not mistakes):"] + [
+            f"  {len(m.students):3d}  {clean_text(m.name, 100)}" for m in results.skipped[:most]
         ]
     lines += [
         f"not graded: {clean_text(row.student_id, 40)}: {clean_text(row.reason, 100)}" for row in results.not_graded
