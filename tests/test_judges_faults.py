@@ -85,3 +85,14 @@ def test_evidence_that_breaks_the_judges_fails_only_that_students_cell(course, t
     cy = nbformat.read(course / "autograder" / "autograded" / "cy" / "toy" / "toy.ipynb", as_version=4)
     assert len(json.dumps([c.outputs for c in cy.cells if c.cell_type == "code"])) < 100_000
     assert toy_course.report(course)["ann"]["status"] == "graded"
+
+
+def test_plain_nbgrader_stops_too_when_the_judges_fail_the_master(course, tmp_path):
+    judges = judges_file(course)
+    judges.write_text(judges.read_text().replace("value != a + b", "value != a + b + 1"))
+    submit(course, "ann", "return np.asarray(v, dtype=float) / np.linalg.norm(v)")
+    env = {"RESNET_COURSE_CACHE_DIR": str(tmp_path / "c")}
+    result = toy_course.nbgrader(course, "autograde", "toy", extra_env=env)
+    assert result.returncode != 0
+    assert "do not pass the master notebook's own answers: test_add" in result.stdout + result.stderr
+    assert toy_course.scores(course) == {}

@@ -91,7 +91,8 @@ def run(root: Path) -> JobResult:
     sandbox_report = _sandbox_report(root / "sandbox-report.json")
     notes = _sandbox_notes(sandbox_report)
     if not outcome["success"]:
-        reason = _failure_reason(outcome.get("error", ""), log) + _kernel_stderr(root / "runtime")
+        refusal = _sandbox_refusal(root / "runtime")
+        reason = refusal or _failure_reason(outcome.get("error", ""), log) + _kernel_stderr(root / "runtime")
         return JobResult(
             job["student"],
             False,
@@ -159,6 +160,15 @@ def _kernel_stderr(runtime: Path) -> str:
         if status.get("reason") and "exit_status" not in status:  # refused before the kernel started
             return f"; the sandbox said: {str(status['reason'])[:300]}"
     return ""
+
+
+def _sandbox_refusal(runtime: Path) -> str | None:
+    """The sandbox's own reason when it refused to start the kernel (the submission too large, say)."""
+    for path in sorted(runtime.glob("*-status.json")) if runtime.is_dir() else []:
+        status = json.loads(path.read_text())
+        if status.get("reason") and "exit_status" not in status:
+            return str(status["reason"])[:500]
+    return None
 
 
 def _failure_reason(error: str, log: str) -> str:

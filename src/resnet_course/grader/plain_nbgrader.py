@@ -100,8 +100,8 @@ class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
         """The sandbox works, so the submission kept its kernel from starting (e.g. too many files): report it."""
         info = self.resources["nbgrader"]
         reason = (
-            "its sandboxed kernel did not start: the submission is more than the sandbox takes "
-            "(working folder over its size or file limit, see the log)"
+            "its sandboxed kernel did not start: the submission holds more than the grader takes (too many "
+            "files and folders, or too much data). Submit only the notebook and the files it reads"
         )
         record_not_graded(info["db_url"], info["assignment"], info["student"], reason)
 

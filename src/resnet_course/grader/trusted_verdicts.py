@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class WriteChallenge(Preprocessor):
         cached = getattr(judges, "CACHED_JUDGEMENTS", {})
         resources["trusted"] = {"folder": str(folder), "challenge": challenge, "cached": dict(cached)}
         path = Path(resources.get("metadata", {}).get("path") or ".") / CHALLENGE_FILE
+        if path.is_symlink() or path.exists() and not path.is_file():  # a submission's folder or link of that name
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
         path.write_text(json.dumps(challenge))
         return nb, resources
 

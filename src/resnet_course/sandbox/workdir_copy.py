@@ -82,9 +82,10 @@ def stage_workdir_copy(source: Path, target: Path, max_bytes: int, max_entries: 
             entries += 1
             if total > max_bytes // 2 or entries > max_entries:
                 raise WorkdirTooLarge(
-                    f"{source} holds more than the sandbox's working folder can take "
-                    f"({max_bytes // 2 // 2**20} MiB on disk, counted in pages, or {max_entries} files and "
-                    "folders): raise RESNET_SANDBOX_SCRATCH_BYTES or remove files"
+                    f"the submission holds more than the grader takes: at most {max_entries} files and folders "
+                    f"and {max_bytes // 2 // 2**20} MiB on disk (counted in pages). Submit only the notebook and "
+                    "the files it reads, without data sets or generated files "
+                    "(an instructor can raise RESNET_SANDBOX_SCRATCH_BYTES)"
                 )
             destination = target / relative / name
             shutil.copyfile(path, destination, follow_symlinks=False)
