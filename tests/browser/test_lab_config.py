@@ -13,7 +13,10 @@ from resnet_course.instructor import lab
 
 FORMGRADER_PLUGIN = "@jupyter/nbgrader:formgrader"
 CREATE_ASSIGNMENT_PLUGIN = "@jupyter/nbgrader:create-assignment"
-FORMGRADER_SERVER_EXTENSION = "nbgrader.server_extensions.formgrader"
+NBGRADER_FORMGRADER = "nbgrader.server_extensions.formgrader"
+# nbgrader's formgrader, whose Autograde grades in the background (resnet_course/instructor/formgrader).
+FORMGRADER_SERVER_EXTENSION = "resnet_course.instructor.formgrader"
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 
 
 @pytest.fixture
@@ -46,8 +49,9 @@ def enabled_server_extensions() -> dict[str, bool]:
 def test_student_lab_disables_the_instructor_tools(role_config_path):
     role_config_path("student")
 
-    assert {FORMGRADER_PLUGIN, CREATE_ASSIGNMENT_PLUGIN} <= disabled_lab_plugins()
+    assert {FORMGRADER_PLUGIN, CREATE_ASSIGNMENT_PLUGIN, NEWS_PLUGIN} <= disabled_lab_plugins()
     assert enabled_server_extensions()[FORMGRADER_SERVER_EXTENSION] is False
+    assert enabled_server_extensions()[NBGRADER_FORMGRADER] is False
     # The student's own nbgrader tools stay.
     assert enabled_server_extensions()["nbgrader.server_extensions.validate_assignment"] is True
 
@@ -56,7 +60,10 @@ def test_instructor_lab_enables_the_instructor_tools(role_config_path):
     role_config_path("instructor")
 
     assert not {FORMGRADER_PLUGIN, CREATE_ASSIGNMENT_PLUGIN} & disabled_lab_plugins()
+    assert NEWS_PLUGIN in disabled_lab_plugins()
     assert enabled_server_extensions()[FORMGRADER_SERVER_EXTENSION] is True
+    # The course's formgrader replaces nbgrader's; both at once would serve the same routes.
+    assert enabled_server_extensions()[NBGRADER_FORMGRADER] is False
 
 
 def test_student_validate_gets_the_course_cell_timeout(role_config_path, tmp_path, monkeypatch):

@@ -13,7 +13,9 @@ Modules, one job each:
 * ``accounts``: the demo accounts as Linux users, and their generated passwords;
 * ``authenticator``: a JupyterHub authenticator checking those passwords (demo only);
 * ``roles``: each role's Jupyter and nbgrader configuration (Assignment List, formgrader or not);
-* ``course_setup``: the exchange, the instructor's course folder, and closing the checkout's instructor files;
+* ``feedback_link``: the exchange lister that makes the Assignment List's "view feedback" lead to the page;
+* ``course_setup``: the exchange, the instructor's course folder (with a roster of the demo students),
+  and closing the checkout's instructor files;
 * ``config``: the JupyterHub configuration (``jupyterhub_config.py`` loads it);
 * ``processes``: the processes of the demo users, to stop what a session left behind;
 * ``service``: start in the foreground with a pid file, stop from another shell.

@@ -29,14 +29,16 @@ class Account:
     Attributes:
         name: The Linux user name, which is also the JupyterHub and nbgrader name.
         role: ``"instructor"`` or ``"student"``.
+        full_name: The name the formgrader shows (the course roster's ``name``).
     """
 
     name: str
     role: str
+    full_name: str = ""
 
 
-INSTRUCTOR = Account("rc-instructor", "instructor")
-STUDENTS = (Account("rc-alice", "student"), Account("rc-bob", "student"))
+INSTRUCTOR = Account("rc-instructor", "instructor", "Irene Instructor")
+STUDENTS = (Account("rc-alice", "student", "Alice Martin"), Account("rc-bob", "student", "Bob Dupont"))
 ACCOUNTS = (INSTRUCTOR, *STUDENTS)
 
 

@@ -22,7 +22,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..grader.roster import DEFAULT_FILE as ROSTER_FILE
 from ..paths import AUTOGRADER_DIR, DATA_DIR, PACKAGE_PARENT, REPO_ROOT, SOLUTIONS_DIR, TESTS_DIR
+from . import accounts
 from .layout import ASSIGNMENT, COURSE_ID
 
 COURSE_FOLDER = COURSE_ID
@@ -62,10 +64,27 @@ def prepare_course_folder(home: Path, owner: str, skip_training_test: bool = Fal
     if skip_training_test:
         drop_test_cell(master, TRAINING_TEST)
     (course / "autograder").mkdir(exist_ok=True)
+    write_demo_roster(course / ROSTER_FILE)
     for path in [course, *course.rglob("*")]:
         shutil.chown(path, owner, owner)
     course.chmod(0o700)
     return course
+
+
+def write_demo_roster(path: Path, students=accounts.STUDENTS) -> bool:
+    """Write the course roster of the demo students, unless the course has a roster already.
+
+    The course's formgrader copies the roster's names into the gradebook
+    (``instructor/gradebook_names.py``), so that it lists names, not "None, None".
+
+    Returns:
+        True when the roster was written now.
+    """
+    if path.exists():
+        return False
+    lines = ["student_id,name"] + [f"{student.name},{student.full_name}" for student in students]
+    path.write_text("\n".join(lines) + "\n")
+    return True
 
 
 def drop_test_cell(notebook: Path, grade_id: str) -> None:

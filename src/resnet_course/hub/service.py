@@ -82,7 +82,8 @@ def setup(layout: HubLayout, skip_training_test: bool = False) -> dict[str, str]
     instructor = accounts.INSTRUCTOR.name
     course = course_setup.prepare_course_folder(accounts.home_of(instructor), instructor, skip_training_test)
     for role in accounts.ROLES:
-        files = roles.role_files(role, layout.exchange, course if role == "instructor" else None)
+        course_root = course if role == "instructor" else None
+        files = roles.role_files(role, layout.exchange, course_root, layout.role_config(role))
         roles.write_role_files(layout.role_config(role), files)
     (layout.root / "config").chmod(0o755)
     course_setup.close_instructor_folders()

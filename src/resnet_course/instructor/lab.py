@@ -16,10 +16,13 @@ put first on ``JUPYTER_CONFIG_PATH`` so that it wins over the environment's
 and the user's settings while keeping them otherwise:
 
 * ``labconfig/page_config.json`` disables (student) or re-enables
-  (instructor) the formgrader and create-assignment lab plugins;
-* ``jupyter_server_config.json`` turns the formgrader's server extension off
-  or on, so that a student cannot reach ``/formgrader`` by URL either;
-* ``nbgrader_config.json`` (student) gives Validate the course's cell
+  (instructor) the formgrader and create-assignment lab plugins, and for
+  both disables the "Jupyter news" question every new user gets;
+* ``jupyter_server_config.json`` turns nbgrader's formgrader server extension
+  off, and the course's (``instructor/formgrader``: nbgrader's, whose Autograde
+  button grades in the background) on for instructors only, so that a
+  student cannot reach ``/formgrader`` by URL either;
+* ``nbgrader_config.py`` (student) gives Validate the course's cell
   timeout: the notebook's TensorFlow cells take longer than nbgrader's 30 s.
 
 The folder is temporary and removed when the server stops.
@@ -44,8 +47,15 @@ INSTRUCTOR_LAB_PLUGINS = (
     "@jupyter/nbgrader:create-assignment",
 )
 
-#: Server extensions of nbgrader that only instructors may use.
-INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",)
+#: nbgrader's formgrader: off for everyone, the course's own replaces it for instructors.
+NBGRADER_FORMGRADER = "nbgrader.server_extensions.formgrader"
+
+#: Server extensions that only instructors may use: nbgrader's formgrader as the course serves it, whose
+#: Autograde button grades in the background with the course's sandboxed grader (``instructor/formgrader``).
+INSTRUCTOR_SERVER_EXTENSIONS = ("resnet_course.instructor.formgrader",)
+
+#: JupyterLab's plugin that asks every new user whether to fetch Jupyter news, and then fetches it.
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 
 #: Where each role's lab starts, relative to the repository root (the Makefile's folder).
 DEFAULT_ROOTS = {"student": Path("assignments"), "instructor": Path(".")}
@@ -63,7 +73,7 @@ def role_settings(role: str) -> dict[str, dict]:
         role: ``"student"`` or ``"instructor"``.
 
     Returns:
-        The files to write into the launch's configuration folder.
+        The files to write into the launch's configuration folder (``.py`` ones as :func:`config_text` writes them).
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
@@ -72,20 +82,41 @@ def role_settings(role: str) -> dict[str, dict]:
     # a user-level setting disabled a plugin, and a student's cannot be re-enabled.
     files = {
         "labconfig/page_config.json": {
-            "disabledExtensions": {plugin: not instructor for plugin in INSTRUCTOR_LAB_PLUGINS},
+            "disabledExtensions": {
+                **{plugin: not instructor for plugin in INSTRUCTOR_LAB_PLUGINS},
+                NEWS_PLUGIN: True,
+            },
         },
         "jupyter_server_config.json": {
             "ServerApp": {
-                "jpserver_extensions": {name: instructor for name in INSTRUCTOR_SERVER_EXTENSIONS},
+                "jpserver_extensions": {
+                    NBGRADER_FORMGRADER: False,
+                    **{name: instructor for name in INSTRUCTOR_SERVER_EXTENSIONS},
+                },
             },
         },
     }
     if not instructor:
-        # The instructor's lab runs where nbgrader_config.py is; the student's does not.
-        files["nbgrader_config.json"] = {
+        # The instructor's lab runs where nbgrader_config.py is; the student's does not. A .py file,
+        # the name nbgrader looks for: without one it warns at every request of the Assignment List.
+        files["nbgrader_config.py"] = {
             "Execute": {"timeout": VALIDATE_CELL_TIMEOUT_S, "interrupt_on_timeout": True},
         }
     return files
+
+
+def config_text(relative_path: str, content: dict) -> str:
+    """The text of a configuration file: JSON, or for a ``.py`` file the traitlets assignments it stands for."""
+    if not relative_path.endswith(".py"):
+        return json.dumps(content, indent=2) + "\n"
+    lines = [
+        f'"""{Path(relative_path).name}, written by resnet_course (instructor/lab.py or hub/roles.py)."""',
+        "",
+        "c = get_config()  # noqa: F821 -- provided by the application that loads this file",
+    ]
+    for section, values in content.items():
+        lines += [f"c.{section}.{name} = {value!r}" for name, value in values.items()]
+    return "\n".join(lines) + "\n"
 
 
 def write_role_config(role: str, config_dir: Path) -> Path:
@@ -101,7 +132,7 @@ def write_role_config(role: str, config_dir: Path) -> Path:
     for relative_path, content in role_settings(role).items():
         path = config_dir / relative_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content, indent=2) + "\n")
+        path.write_text(config_text(relative_path, content))
     return config_dir
 
 
