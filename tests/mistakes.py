@@ -491,6 +491,18 @@ def resnet_from_keras_applications(input_shape=(64, 64, 3), classes=6):
     return keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)
 
 
+@mistake("ResNet50", "the model's input has the wrong shape", input_shape=(56, 48, 3), classes=10)
+def resnet_ignores_input_shape(input_shape=(64, 64, 3), classes=6):
+    X_input = keras.Input((64, 64, 3))
+    X = _stages(_stem(X_input), CORRECT_STAGES)
+    return keras.Model(inputs=X_input, outputs=_head(X, classes))
+
+
+@mistake("ResNet50", "the model's input has the wrong shape")
+def resnet_from_keras_applications_at_another_size(input_shape=(64, 64, 3), classes=6):
+    return keras.applications.ResNet50(weights=None, input_shape=(60, 60, 3), classes=classes)
+
+
 # --- more block mistakes --------------------------------------------------------------
 
 

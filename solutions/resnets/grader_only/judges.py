@@ -8,6 +8,7 @@ student code. Models arrive as JSON configuration and are rebuilt as data
 """
 
 import hashlib
+import json
 import os
 
 import numpy as np
@@ -22,7 +23,8 @@ TRAINING_SEED = 0
 #: What decides the training test's accuracy besides the model: part of the training cache's key.
 TRAINING_SPEC = {"seed": TRAINING_SEED, "recipe": "quick", "test": "SIGNS test accuracy"}
 #: Other inputs whose last feature map is still 2x2 (37 to 68 pixels), so every correct head agrees.
-OTHER_INPUTS = [((56, 48, 3), 10), ((64, 64, 3), 10), ((48, 60, 3), 4), ((40, 44, 3), 8)]
+#: None is 64x64: a ResNet50 that ignores its input_shape argument fails the cell that uses them.
+OTHER_INPUTS = [((56, 48, 3), 10), ((60, 56, 3), 10), ((48, 60, 3), 4), ((40, 44, 3), 8)]
 PUBLIC_IDENTITY = {"f": 3, "filters": [2, 4, 3], "input_shape": [4, 6, 5, 3], "seed": 0}
 PUBLIC_CONVOLUTIONAL = {"f": 3, "filters": [2, 4, 6], "s": 2, "input_shape": [4, 6, 5, 3], "seed": 0}
 STANDARD = [((64, 64, 3), 6)]
@@ -174,7 +176,9 @@ def _verify_shapes(kind, payload, cases) -> Verdict:
             if got != expected:
                 arguments = f"f={case['f']}, filters={case['filters']}" + (f", s={case['s']}" if "s" in case else "")
                 raise Rejected(
-                    f"{kind}({arguments}) on an input of shape {tuple(case['input_shape'])}: output shape {got}, expected {expected}"
+                    f"{kind}({arguments}) on an input of shape {tuple(case['input_shape'])} gives an output of "
+                    f"shape {got}, which is not what those arguments make: check the stride and the number of "
+                    "filters of each convolution"
                 )
     return Verdict(True, f"{kind} gives the right output shapes for the grader's sizes and filters.")
 
@@ -221,26 +225,93 @@ def _resnet50_request(sizes):
     return {"sizes": [[list(shape), classes] for shape, classes in sizes], "blocks": [[] for _ in sizes]}
 
 
-def _resnet50(payload, asked):
-    (entry,) = _models(payload, len(asked["sizes"]), "models")
-    ((shape, classes),) = asked["sizes"]
-    return _load(entry), tuple(shape), classes
-
-
 def _stage_block(kind, case, evidence, challenge):
     """The model the ``kind`` values cell handed over for ``case`` (one of ResNet50's stage sizes)."""
     from resnet_course.grader.safe_models import UnsafeModel, load_model
 
-    key = f"{kind}_values"
-    asked, handed = challenge.get(key, []), evidence.get(key)
+    config = _stage_block_config(kind, case, evidence, challenge)
+    if config is not None:
+        try:
+            return load_model(config)
+        except UnsafeModel:
+            pass
+    raise Rejected(f"ResNet50 is judged with your own {kind}, and it could not be built at ResNet50's sizes")
+
+
+def _stage_block_config(kind, case, evidence, challenge):
+    """The configuration (JSON text) the ``kind`` values cell handed over for ``case``, or None."""
+    asked, handed = challenge.get(f"{kind}_values", []), evidence.get(f"{kind}_values")
     wanted = {name: case[name] for name in ("f", "filters", "s", "input_shape") if name in case}
     for index, item in enumerate(asked):
         if {name: item.get(name) for name in wanted} == wanted:
             try:
-                return load_model(handed["cases"][index]["true"]["config"])
-            except (UnsafeModel, KeyError, TypeError, IndexError):
-                break
-    raise Rejected(f"ResNet50 is judged with your own {kind}, and it could not be built at ResNet50's sizes")
+                config = handed["cases"][index]["true"]["config"]
+            except (KeyError, TypeError, IndexError):
+                return None
+            return config if isinstance(config, str) else None
+    return None
+
+
+def _layer_signatures(config_text):
+    """Each layer's class and settings, in the order the model made them: no names, no initializers
+    (the block cells build their blocks with the grader's initializer, ResNet50 with the defaults)."""
+    layers = json.loads(config_text)["config"]["layers"]
+    signatures = []
+    for layer in layers:
+        if layer.get("class_name") == "InputLayer":
+            continue
+        settings = {
+            key: value
+            for key, value in (layer.get("config") or {}).items()
+            if key != "name" and not key.endswith("_initializer")
+        }
+        signatures.append(json.dumps([layer.get("class_name"), settings], sort_keys=True))
+    return signatures
+
+
+def _contains_run(sequence, run) -> bool:
+    return bool(run) and any(sequence[i : i + len(run)] == run for i in range(len(sequence) - len(run) + 1))
+
+
+def _require_own_blocks(entry, evidence, challenge) -> None:
+    """Reject a ResNet50 whose stage 2 does not contain the student's own blocks, layer for layer."""
+    try:
+        model_layers = _layer_signatures(entry["config"])
+    except (KeyError, TypeError, ValueError):
+        raise Rejected("the cell did not hand over what the grader asked for; run it unchanged") from None
+    for case in _block_cases(STANDARD[0][0])[:2]:  # stage 2: its convolutional block, then an identity block
+        kind = case.pop("kind")
+        config = _stage_block_config(kind, case, evidence, challenge)
+        if config is None:
+            raise Rejected(f"ResNet50 is judged with your own {kind}, and it could not be built at ResNet50's sizes")
+        if not _contains_run(model_layers, _layer_signatures(config)):
+            raise Rejected(
+                f"ResNet50 is not built from your own {kind}: its stage 2 does not contain the layers your "
+                f"{kind} makes. Build ResNet50 by calling identity_block and convolutional_block (not "
+                "keras.applications or a copy), so that it earns the ResNet50 points."
+            )
+
+
+def _own_resnet50(payload, asked, evidence, challenge):
+    """The student's ResNet50 for the asked size, checked to be built from their own blocks and to honour
+    its input_shape and classes; returns (model, shape, classes)."""
+    (entry,) = _models(payload, len(asked["sizes"]), "models")
+    ((shape, classes),) = asked["sizes"]
+    _require_own_blocks(entry, evidence, challenge)
+    model = _load(entry)
+    got_input = tuple(int(d) for d in model.input.shape[1:]) if hasattr(model, "input") else None
+    if got_input != tuple(shape):
+        raise Rejected(
+            f"ResNet50 ignores input_shape: built with {tuple(shape)} it expects {got_input} inputs. "
+            "Pass input_shape to keras.Input."
+        )
+    got_output = tuple(int(d) for d in model.output.shape[1:])
+    if got_output != (classes,):
+        raise Rejected(
+            f"ResNet50(input_shape={tuple(shape)}, classes={classes}) gives outputs of shape {got_output}, "
+            f"expected ({classes},): pass classes to the last Dense layer"
+        )
+    return model, tuple(shape), classes
 
 
 def _composite(payload, asked, evidence, challenge):
@@ -277,12 +348,8 @@ def _composite(payload, asked, evidence, challenge):
 def _behaviour(payload, asked, evidence, challenge) -> Verdict:
     from resnet_course.grader import behaviour
 
-    model, shape, classes = _resnet50(payload, asked)
+    model, shape, classes = _own_resnet50(payload, asked, evidence, challenge)
     reference, names = _composite(payload, asked, evidence, challenge)
-    if tuple(model.output.shape[1:]) != (classes,):
-        raise Rejected(
-            f"ResNet50({shape}, classes={classes}) gives outputs of shape {tuple(model.output.shape[1:])}, expected ({classes},)"
-        )
     x = behaviour.probe_input(shape)
     for training in (False, True):
         behaviour.set_shape_seeded_weights(model)
@@ -320,8 +387,8 @@ def _stage_output_shapes(shape):
     return shapes
 
 
-def judge_stage_shapes(payload, asked) -> Verdict:
-    model, shape, _ = _resnet50(payload, asked)
+def judge_stage_shapes(payload, asked, evidence, challenge) -> Verdict:
+    model, shape, _ = _own_resnet50(payload, asked, evidence, challenge)
     missing = _stage_shapes_found(model, shape)
     if missing:
         raise Rejected(
@@ -330,10 +397,10 @@ def judge_stage_shapes(payload, asked) -> Verdict:
     return Verdict(True, f"every stage ends in the right shape: {_stage_output_shapes(shape)}.")
 
 
-def judge_parameter_counts(payload, asked) -> Verdict:
+def judge_parameter_counts(payload, asked, evidence, challenge) -> Verdict:
     from resnet_course.grading import parameter_counts
 
-    model, shape, _ = _resnet50(payload, asked)
+    model, shape, _ = _own_resnet50(payload, asked, evidence, challenge)
     got = parameter_counts(model)
     if got != PARAMETER_COUNTS:
         raise Rejected(
@@ -344,21 +411,20 @@ def judge_parameter_counts(payload, asked) -> Verdict:
     return Verdict(True, "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not.")
 
 
-#: The cells whose verdicts the training test needs first: the whole solution must be right.
-TRAINING_NEEDS = ("test_identity_block_hidden_values", "test_convolutional_block_hidden_values", "test_ResNet50")
+def judge_training(payload, asked, evidence, challenge, memo) -> Verdict:
+    """Train the student's own ResNet50 with the course's quick recipe and measure its test accuracy here.
 
-
-def judge_training(payload, asked, earlier, memo) -> Verdict:
-    """Train the student's architecture with the course's quick recipe and measure its test accuracy here.
-
-    The accuracy of an identical model (same architecture, seeds, recipe, data and device; the grader's
+    Every ResNet50 built from the student's own blocks with the right input and output shapes is
+    trained, whatever the other cells scored: a mistake elsewhere costs only its own points. The
+    accuracy of an identical model (same architecture, seeds, recipe, data and device; the grader's
     training cache) is reused from ``memo`` instead of training it again.
     """
-    failed = [grade_id for grade_id in TRAINING_NEEDS if not (earlier.get(grade_id) and earlier[grade_id].passed)]
-    if failed:
-        raise Rejected(f"training skipped: fix the exercises first ({', '.join(failed)} did not pass)")
     if os.environ.get("RESNET_COURSE_TRAINING_TEST") == "skip":
         raise Rejected("the training test was skipped by the grader's configuration (RESNET_COURSE_TRAINING_TEST=skip)")
+    try:
+        _own_resnet50(payload, asked, evidence, challenge)
+    except Rejected as problem:
+        raise Rejected(f"training skipped: {problem}") from None
     accuracy = _remembered_accuracy(memo.value)
     if accuracy is None:
         accuracy = _trained_accuracy(payload)
@@ -444,3 +510,5 @@ JUDGES = {
 
 #: Judgements the grader reuses for an identical model (resnet_course.grader.training_cache).
 CACHED_JUDGEMENTS = {"test_training_accuracy": TRAINING_SPEC}
+#: Cells whose judge may take longer than the grader's per-cell limit: training on 2 CPU cores.
+CELL_SECONDS = {"test_training_accuracy": 600}
