@@ -4,7 +4,11 @@ Three students hand in the same wrong solution as ``no_final_relu`` (the identit
 misses its final ReLU) plus an attack: a forged display of a pass and of evidence, an
 IPython hook that clears every error, and a print of the kernel's input history. Each
 must score exactly what ``no_final_relu`` scores, and the history printer's feedback
-must hold no line of the hidden tests (the judges). The training test is skipped
+must hold no line of the hidden tests (the judges). Three more hand in the reference with
+what earns nothing: a ResNet50 that ignores its ``input_shape`` (it loses the other-input
+cell), a ``keras.applications`` model at another size (every ResNet50 cell), and the
+course's own BatchNorm recompute imported in place of their own (the recompute cell: it
+cannot be imported in the sandbox). The training test is skipped
 (``RESNET_COURSE_TRAINING_TEST=skip``): the scores compared exclude its 5 points.
 """
 
@@ -45,12 +49,38 @@ ATTACKS = {
 }
 
 
-def _insert_attack(path, code: str) -> None:
+#: Attacks on the reference: (the cell they follow, their code, the points the answer deserves to lose).
+REFERENCE_ATTACKS = {
+    "attack_hard_coded_input_shape": (
+        "ResNet50",
+        "_course_ResNet50 = ResNet50\n"
+        "def ResNet50(input_shape=(64, 64, 3), classes=6):\n"
+        "    return _course_ResNet50((64, 64, 3), classes)\n",
+        1,  # the other-input cell
+    ),
+    "attack_borrowed_model": (
+        "ResNet50",
+        "def ResNet50(input_shape=(64, 64, 3), classes=6):\n"
+        "    return keras.applications.ResNet50(weights=None, input_shape=(60, 60, 3), classes=classes)\n",
+        5,  # every ResNet50 cell: self-check, counts, stage shapes, other input
+    ),
+    "attack_imported_solution": (
+        "recompute_batchnorm",
+        "del recompute_batchnorm\n"
+        "from resnet_course.instructor.batchnorm_statistics import (\n"
+        "    recompute_batchnorm_statistics as recompute_batchnorm,\n"
+        ")\n",
+        2,  # the recompute cell
+    ),
+}
+
+
+def _insert_attack(path, code: str, after: str = "identity_block") -> None:
     notebook = json.loads(path.read_text())
     index = next(
         i
         for i, cell in enumerate(notebook["cells"])
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "identity_block"
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after
     )
     cell = {
         "cell_type": "code",
@@ -79,6 +109,12 @@ def graded(tmp_path_factory):
         target.mkdir(parents=True)
         (target / "resnets.ipynb").write_text(wrong.read_text())
         _insert_attack(target / "resnets.ipynb", code)
+    right = root / "submitted" / "reference" / "resnets" / "resnets.ipynb"
+    for name, (after, code, _) in REFERENCE_ATTACKS.items():
+        target = root / "submitted" / name / "resnets"
+        target.mkdir(parents=True)
+        (target / "resnets.ipynb").write_text(right.read_text())
+        _insert_attack(target / "resnets.ipynb", code, after)
     previous = os.environ.get("RESNET_COURSE_TRAINING_TEST")
     os.environ["RESNET_COURSE_TRAINING_TEST"] = "skip"
     try:
@@ -112,6 +148,12 @@ def test_reference_and_wrong_solution_score_as_the_judges_decide(graded):
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_an_attack_earns_what_the_same_answers_earn_without_it(graded, attack):
     assert graded["scores"][attack] == graded["scores"]["no_final_relu"], graded["reports"][attack]
+
+
+@pytest.mark.parametrize("attack", sorted(REFERENCE_ATTACKS))
+def test_what_a_student_did_not_write_earns_nothing(graded, attack):
+    lost = REFERENCE_ATTACKS[attack][2]
+    assert graded["scores"][attack] == graded["scores"]["reference"] - lost, graded["reports"][attack]
 
 
 def test_feedback_of_the_history_printer_has_no_hidden_test_line(graded):
