@@ -37,16 +37,17 @@ def test_model_inputs_are_normalised_and_one_hot(repo_root):
     assert np.all(Y_train.sum(axis=1) == 1)
 
 
-def test_missing_folder_says_run_make_data(tmp_path, monkeypatch):
+def test_missing_folder_tells_the_student_to_ask_for_the_files(tmp_path, monkeypatch):
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(DataError, match="SIGNS data not found.*make data"):
+    with pytest.raises(DataError, match="SIGNS data not found.*Ask your instructor for the SIGNS files") as caught:
         load_signs()
+    assert caught.value._render_traceback_() == [f"DataError: {caught.value}"], "one message, no frames"
 
 
 def test_missing_file_is_named(data_copy):
     (data_copy / "test_signs.h5").unlink()
-    with pytest.raises(DataError, match=r"missing data file .*test_signs\.h5.*make data"):
+    with pytest.raises(DataError, match=r"missing data file .*test_signs\.h5.*Ask your instructor"):
         load_signs(data_copy)
 
 

@@ -28,15 +28,20 @@ SIGNS_FILES = {
     "test_signs.h5": ("test_set_x", "test_set_y", 120),
 }
 
+#: What a student reads after every data error. The course's maintainers set the files up with
+#: ``make data`` (named last, for them), which copies and verifies them.
 FIX_HINT = (
-    "Run `make data` from the repository root: it copies the files from "
-    "../shared/data/signs (or from the folder named by SIGNS_SOURCE_DIR) and "
-    "verifies their checksums."
+    "Ask your instructor for the SIGNS files (train_signs.h5, test_signs.h5 and SHA256SUMS) and put them "
+    "in a folder named data beside this notebook or above it. (Course maintainers: `make data`.)"
 )
 
 
 class DataError(RuntimeError):
     """The SIGNS data is missing, damaged or not what the course expects."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows the message alone: the frames of this module say nothing a student can act on.
+        return [f"{type(self).__name__}: {self}"]
 
 
 class SignsData(NamedTuple):
@@ -102,7 +107,7 @@ def find_data_dir(start: Path | None = None) -> Path:
     shown = ", ".join(str(c) for c in candidates[:4])
     raise DataError(
         f"SIGNS data not found: no folder holding {' and '.join(SIGNS_FILES)} among {shown}. "
-        f"{FIX_HINT} Or set {DATA_DIR_ENV} to the folder that holds the files."
+        f"{FIX_HINT} Or set {DATA_DIR_ENV} to the folder that holds them."
     )
 
 
