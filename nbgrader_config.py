@@ -102,9 +102,9 @@ c.Autograde.autograde_preprocessors = [
 # The training test's results per distinct model, reused by a regrade (resnet_course.grader.training_cache).
 c.TrustedVerdicts.training_cache_dir = os.path.join(ROOT, "autograder", "training-cache")
 # What judging one submission may cost, on both grading paths (resnet_course.grader.judge_process):
-# 2 minutes per cell (the judges file allows the training test more), 15 minutes in all, 6 GiB.
+# 2 minutes per cell (the judges file allows the training test 25), 30 minutes in all, 6 GiB.
 c.TrustedVerdicts.judges_cell_seconds = 120
-c.TrustedVerdicts.judges_submission_seconds = 900
+c.TrustedVerdicts.judges_submission_seconds = 1800
 c.TrustedVerdicts.judges_memory_bytes = 6 * 1024**3
 # --- end of sandboxed kernel block ----------------------------------------------------
 

@@ -64,7 +64,7 @@ class JudgesLimits:
     """
 
     cell_seconds: int = 120
-    submission_seconds: int = 900
+    submission_seconds: int = 1800
     memory_bytes: int = 6 * 1024**3
 
     @classmethod

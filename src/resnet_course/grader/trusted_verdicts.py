@@ -109,7 +109,7 @@ class TrustedVerdicts(Preprocessor):
         None,
         allow_none=True,
         help="Seconds all of a submission's judges may take, the training test included "
-        "(default: RESNET_JUDGES_SUBMISSION_SECONDS or 900).",
+        "(default: RESNET_JUDGES_SUBMISSION_SECONDS or 1800).",
     ).tag(config=True)
 
     judges_memory_bytes = Integer(
