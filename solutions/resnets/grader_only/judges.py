@@ -297,8 +297,8 @@ def _own_resnet50(payload, asked, evidence, challenge):
     its input_shape and classes; returns (model, shape, classes)."""
     (entry,) = _models(payload, len(asked["sizes"]), "models")
     ((shape, classes),) = asked["sizes"]
+    model = _load(entry)  # a ResNet50 that does not build says so first
     _require_own_blocks(entry, evidence, challenge)
-    model = _load(entry)
     got_input = tuple(int(d) for d in model.input.shape[1:]) if hasattr(model, "input") else None
     if got_input != tuple(shape):
         raise Rejected(
