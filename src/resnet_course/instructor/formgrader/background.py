@@ -12,9 +12,11 @@ integrity check afterwards. What it adds is the status file
 how the formgrader page shows progress and then a short result: each
 student's score or the reason they could not be graded.
 
-It runs at a lower CPU priority (``nice``) than the instructor's server, so
-that on a small machine the server keeps answering while the sandboxes take
-every core. Before grading it copies the roster's names into the gradebook
+It runs at the CPU priority of the instructor's server, as the command in a
+terminal would: the server keeps answering because nothing in it waits for
+the grading, not because the grading yields. A niced run would yield to
+every busy student kernel, and on a small machine in class it starves.
+Before grading it copies the roster's names into the gradebook
 (``gradebook_names.py``).
 """
 
@@ -38,9 +40,6 @@ from ...sandbox.limits import SandboxLimits
 from ..gradebook_names import import_roster_names
 from . import grading_run
 from .grading_run import FINISHED, RUNNING, STOPPED, GradingRun
-
-#: Added to the process's niceness: the sandboxes it starts inherit it.
-NICENESS = 10
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.nice(NICENESS)
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
     run = GradingRun(args.id or str(os.getpid()), args.assignment, students, RUNNING, started=time.time())
     queued = grading_run.read(args.status)

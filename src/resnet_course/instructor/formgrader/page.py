@@ -6,9 +6,11 @@ then shows the grader's DEBUG log. The course's template
 it under the same name) says what the button does now, adds "Autograde all"
 and a progress area, and loads :data:`AUTOGRADE_SCRIPT`. The script replaces
 the row's ``autograde`` method: it queues the grading (``handlers.py``),
-polls the progress every two seconds while a run grades or waits, marks the
-rows being graded, and when a run ends refreshes the rows and shows each
-student's score, or why their submission could not be graded.
+polls the progress every two seconds while a run grades or waits (with the
+XSRF header, as nbgrader's own requests: JupyterHub refuses a script's GET
+without it), marks the rows being graded, and when a run ends refreshes the
+rows and shows each student's score, or why their submission could not be
+graded.
 
 They are kept here as text, not as files beside the module, so that they
 travel with the package without package data.
@@ -136,7 +138,10 @@ AUTOGRADE_SCRIPT = """\
 
     function poll() {
         timer = null;
-        $.getJSON(statusUrl).done(function (status) {
+        // The XSRF header as nbgrader's own requests send it: on a hub, a cookie-authenticated
+        // script's GET without it is not logged in (JupyterHub >= 4.1).
+        $.ajax({url: statusUrl, dataType: "json", cache: false, headers: {"X-CSRFToken": getCookie("_xsrf")}})
+        .done(function (status) {
             showProgress(status);
             var lastId = status.last ? status.last.id : null;
             if (loaded && lastId !== lastSeen) {
