@@ -84,11 +84,67 @@ def test_reference_resnet50_passes_for_other_sizes():
     )
 
 
-def test_reference_resnet50_passes_with_a_note_on_its_hard_coded_training(capfd):
+def test_reference_resnet50_passes_with_one_line_and_no_warning_looking_note(capfd):
+    """The blocks' default training=True is baked into a correct model: section 6 teaches it, the check is quiet."""
     checks.check_resnet50(REFERENCE["ResNet50"])
-    out = capfd.readouterr().out
-    assert "note: your model has training=True in 52 layer call(s)" in out
-    assert "model(x, training=False)" in out
+    assert capfd.readouterr().out == "ResNet50: all 6 checks passed.\n"
+    notes = []
+    checks.verify_resnet50_model(REFERENCE["ResNet50"](), notes=notes)
+    assert "training=True in 52 layer call(s)" in notes[0], "a caller that asks for notes still gets it"
+
+
+def notebook_resnet50(*replacements):
+    """The master's ResNet50 with its text replaced, around the master's own blocks, as a student would write it."""
+    from resnet_course.instructor.reference_solution import cell_sources, load_cells
+    from resnet_course.paths import MASTER_NOTEBOOK
+
+    text = cell_sources(MASTER_NOTEBOOK)["ResNet50"]
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    namespace = load_cells(MASTER_NOTEBOOK, ("imports", "identity_block", "convolutional_block"))
+    exec(text, namespace)
+    return namespace["ResNet50"]
+
+
+def test_a_head_pool_larger_than_stage_5_gets_one_clean_message_that_names_it(capfd):
+    """The paper's ImageNet head, AveragePooling2D((7, 7)), on 64x64 images: one message, Keras' text clean."""
+    resnet = notebook_resnet50(("AveragePooling2D(pool_size=2)", "AveragePooling2D(pool_size=(7, 7))"))
+    capfd.readouterr()  # the notebook's set-up cell names the backend
+    with pytest.raises(checks.SelfCheckError) as caught:
+        checks.check_resnet50(resnet)
+    message = str(caught.value)
+    assert "likely mistake: the pool window 7×7 is larger than stage 5's 2×2 output" in message
+    assert "\x1b" not in message and "Arguments received by" not in message and "•" not in message
+    assert "run the checks of identity_block and convolutional_block first" not in message, "both blocks pass"
+    got = next(line for line in message.splitlines() if line.startswith("  got:"))
+    assert got.endswith("(in AveragePooling2D)"), got
+    assert caught.value._render_traceback_()[0] == f"SelfCheckError: {message}"
+    assert capfd.readouterr().out == ""
+
+
+def test_a_build_error_inside_a_block_names_the_stage_and_the_call():
+    resnet = notebook_resnet50(("X = identity_block(X, 3, filters)", "X = identity_block(X, 3, filters[:2] + [64])"))
+    with pytest.raises(checks.SelfCheckError, match="identity block 1 of stage 2 has the wrong filters"):
+        checks.check_resnet50(resnet)
+
+
+def test_keras_error_text_is_clean_and_cut_at_a_word():
+    from resnet_course.checks.core import clean_error_text
+
+    error = ValueError(
+        "Exception encountered when calling AveragePooling2D.call().\n\n\x1b[1mComputed output size would be "
+        "zero or negative. Received: `inputs.shape=[None 2 2 2048]`, `pool_size=[7 7]`.\x1b[0m\n\nArguments "
+        "received by AveragePooling2D.call():\n  • args=('<KerasTensor shape=(None, 2, 2, 2048)>',)\n  • kwargs=..."
+    )
+    text = clean_error_text(error)
+    assert text == (
+        "ValueError: Computed output size would be zero or negative. Received: `inputs.shape=[None 2 2 2048]`, "
+        "`pool_size=[7 7]`. (in AveragePooling2D)"
+    )
+    short = clean_error_text(error, limit=60)
+    assert short.endswith("…") and len(short) <= 60 and text.startswith(short[:-1])
+    assert text[len(short) - 1] == " ", "cut between two words"
 
 
 def round_trip(model):

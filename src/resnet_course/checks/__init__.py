@@ -1,8 +1,12 @@
-"""Self-checks for the three graded functions of the ResNet notebook.
+"""Self-checks for the graded functions and answers of the ResNet notebook.
 
 Students call the ``check_*`` functions in visible test cells; the course's
 judges (``solutions/resnets/grader_only/judges.py``) call the ``verify_*``
-functions with other sizes, outside the student's kernel.
+functions with other sizes, outside the student's kernel. The package also
+hands the notebook the BatchNorm exercise's self-check
+(:func:`~resnet_course.bn_exercise.check_recompute_batchnorm`) and the
+short answers' form check (:func:`~resnet_course.answers.check_answer`), so
+that one import gives the notebook every self-check.
 Each check either returns quietly (the ``check_*`` functions then print one
 line, and any notes) or raises :class:`SelfCheckError`, an ``AssertionError``
 whose message names the part that is wrong, what was expected and what was
@@ -41,6 +45,8 @@ Module map:
 * :mod:`.resnet50`: the ResNet50 behaviour check; ``verify_resnet50``, ``verify_resnet50_model``.
 """
 
+from ..answers import check_answer
+from ..bn_exercise import check_recompute_batchnorm
 from .blocks import (
     BLOCK_CHECKS,
     check_convolutional_block,
@@ -72,8 +78,10 @@ __all__ = [
     "SelfCheckError",
     "_build_recording_calls",
     "assign_weights",
+    "check_answer",
     "check_convolutional_block",
     "check_identity_block",
+    "check_recompute_batchnorm",
     "check_resnet50",
     "deterministic_kernel",
     "deterministic_weight",

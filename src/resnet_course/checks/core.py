@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import re
 import warnings
 
 import numpy as np
@@ -94,10 +95,36 @@ def _attempt(function, *args, **kwargs):
 _UNFINISHED = "the code is not written yet: replace `raise NotImplementedError()` with your implementation"
 
 
-def _error_text(error: BaseException, limit: int = 400) -> str:
-    """The error's type and message, shortened to ``limit`` characters."""
-    text = f"{type(error).__name__}: {error}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Keras 3 wraps an error raised in a layer's call: the layer, then the message in bold, then the arguments.
+_KERAS_CALL = re.compile(r"Exception encountered when calling (?:layer )?['\"]?(\w+)['\"]?(?:\.call\(\))?")
+_KERAS_MESSAGE = re.compile(r"\x1b\[1m(.*?)\x1b\[0m", re.S)
+
+
+def clean_error_text(error: BaseException, limit: int = 400) -> str:
+    """The error's type and message as one clean line: Keras' own message without its terminal
+    colours and its list of call arguments, whitespace collapsed, shortened at a word to ``limit``."""
+    message = str(error)
+    core, layer = _KERAS_MESSAGE.search(message), _KERAS_CALL.search(message)
+    if core:
+        message = core.group(1) + (f" (in {layer.group(1)})" if layer else "")
+    message = _ANSI.sub("", message.split("Arguments received by")[0])
+    if layer and not core:
+        message = message.replace(layer.group(0), "").strip(" .\n") + f" (in {layer.group(1)})"
+    return shorten(f"{type(error).__name__}: {' '.join(message.split())}", limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text``, or its first words within ``limit`` characters and an ellipsis; never cut mid-word."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+_error_text = clean_error_text
 
 
 def _difference(got: np.ndarray, expected: np.ndarray) -> float:
@@ -125,11 +152,17 @@ def _count_parameters(model) -> tuple:
     return trainable + non_trainable, trainable, non_trainable
 
 
-def _run_check(verify, *args, **kwargs) -> int:
-    """Run a verify_* function; a failure is raised afresh from here, so the
-    student's traceback shows the message, not the checker's internals."""
+def _run_check(verify, function, *args, **kwargs) -> int:
+    """Run a verify_* function on the student's ``function``; a failure is raised afresh from here, so the
+    student's traceback shows the message, not the checker's internals. The outcome is remembered, so that
+    the demonstrations after the check skip a function that failed it (:mod:`resnet_course.demonstration`)."""
+    from ..demonstration import record_self_check
+
     __tracebackhide__ = True  # IPython leaves this frame out of the student's traceback
     try:
-        return verify(*args, **kwargs)
+        count = verify(function, *args, **kwargs)
     except SelfCheckError as error:
+        record_self_check(function, False)
         raise SelfCheckError(str(error)) from None
+    record_self_check(function, True)
+    return count

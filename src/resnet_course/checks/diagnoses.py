@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import re
 
 from .core import _UNFINISHED, SelfCheckError, _attempt, _error_text, _fail
 from .resnet50_reference import RESNET50_STAGES, _Stage
@@ -120,7 +121,8 @@ def _build_recording_calls(ResNet50, input_shape, classes):
 
 def _report_resnet50_failure(calls, error, input_shape, classes):
     """Explain an error raised while building ResNet50: the block calls made
-    before it are checked first, since a wrong filter list is the usual cause."""
+    before it are checked first, since a wrong filter list is the usual cause;
+    otherwise the message says where the build stopped."""
     error_text = _error_text(error)
     stages = _group_stages(calls)
     if stages and stages[0][0].kind == "convolutional_block":
@@ -132,10 +134,60 @@ def _report_resnet50_failure(calls, error, input_shape, classes):
         "ResNet50",
         f"ResNet50(input_shape={tuple(input_shape)}, classes={classes}) raised an error.",
         got=error_text,
-        hint=_UNFINISHED
-        if isinstance(error, NotImplementedError)
-        else ("run the checks of identity_block and convolutional_block first; then check each stage's arguments"),
+        hint=_UNFINISHED if isinstance(error, NotImplementedError) else _where_the_build_stopped(calls, error),
     )
+
+
+_POOL_SIZE = re.compile(r"pool_size=\[?\(?(\d+),? (\d+)")
+_POOLED_SHAPE = re.compile(r"inputs\.shape=\[?\(?None,? (\d+),? (\d+)")
+
+
+def _stage_name(stages) -> str:
+    """The stage the last recorded block call belongs to ("stage 2" for the first convolutional_block)."""
+    return f"stage {len(stages) + 1}"
+
+
+def _call_words(call: _BlockCall) -> str:
+    """A block call as the student wrote it, with the shape of its input."""
+    stride = f", s={call.s}" if call.kind == "convolutional_block" else ""
+    return f"{call.kind}(X, f={call.f}, filters={_as_list(call.filters)}{stride}) on X of shape {call.input_shape}"
+
+
+def _where_the_build_stopped(calls, error) -> str:
+    """Where the build of ResNet50 stopped, read from the block calls made before the error, and what to look at."""
+    stages = _group_stages(calls)
+    raised_inside = next((call for call in calls if not call.output_shape), None)
+    if raised_inside is not None:
+        stage = next(index for index, group in enumerate(stages) if raised_inside in group)
+        return (
+            f"building stopped inside {_stage_name(stages[: stage + 1])}'s {_call_words(raised_inside)}; "
+            f"call it alone on keras.Input({raised_inside.input_shape}) to see why"
+        )
+    pool, pooled = _POOL_SIZE.search(str(error)), _POOLED_SHAPE.search(str(error))
+    where = f"{_stage_name(stages)}'s" if calls else "the stem's"
+    if pool and pooled and (int(pool[1]) > int(pooled[1]) or int(pool[2]) > int(pooled[2])):
+        after = "the head is AveragePooling2D(pool_size=(2, 2)) -> Flatten -> Dense(classes, activation='softmax')"
+        if not calls:
+            after = _STEM_HINT
+        return f"the pool window {pool[1]}×{pool[2]} is larger than {where} {pooled[1]}×{pooled[2]} output; {after}"
+    if not calls:
+        return f"building stopped before the first block, in the stem: {_STEM_HINT}"
+    complete = len(stages) == len(RESNET50_STAGES) and len(stages[-1]) == RESNET50_STAGES[-1].identity_blocks + 1
+    if complete:
+        return (
+            "building stopped after stage 5, in the head: AveragePooling2D(pool_size=(2, 2)) -> Flatten -> "
+            "Dense(classes, activation='softmax'), applied to stage 5's output"
+        )
+    return (
+        f"building stopped after {_stage_name(stages)}'s {_call_words(calls[-1])}, before the next block; "
+        "compare each stage's arguments with the figure of the stages"
+    )
+
+
+_STEM_HINT = (
+    "the stem is ZeroPadding2D((3, 3)) -> Conv2D(64, (7, 7), strides=(2, 2)) -> BatchNormalization(axis=3) "
+    "-> ReLU -> MaxPooling2D((3, 3), strides=(2, 2))"
+)
 
 
 def _group_stages(calls) -> list:

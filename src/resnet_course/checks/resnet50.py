@@ -24,9 +24,11 @@ exactly as ``fit``, ``predict`` and ``evaluate`` do. Keras 3 does record such
 a hard-coded value in the functional graph (and in its JSON config), and a
 plain ``model(x)`` call uses it. The course's own model has one: the blocks'
 default ``training=True`` is baked into every block's BatchNormalization.
-Such a model trains and predicts correctly, so the check passes it, and
-explains in a note (:func:`training_note`) what a plain ``model(x)`` call
-does instead, rather than failing a correct model or passing silently.
+Such a model trains and predicts correctly, so the check passes it
+quietly: the student's self-check prints no note about it (section 6 of the
+notebook teaches what a plain ``model(x)`` call does), and
+:func:`verify_resnet50_model` hands the explanation (:func:`training_note`)
+only to a caller that asks for notes.
 
 ``verify_resnet50`` (in the student's kernel) builds the model once with
 recording blocks (:mod:`.diagnoses`) and judges it as above; the findings
@@ -264,14 +266,14 @@ def verify_resnet50(ResNet50, *, input_shape=(64, 64, 3), classes=6, notes: list
     model, calls, missing = _build_recording_calls(ResNet50, input_shape, classes)
     finding = diagnose_calls(calls, missing)
     try:
-        count = verify_resnet50_model(model, input_shape=input_shape, classes=classes, notes=notes)
+        count = verify_resnet50_model(model, input_shape=input_shape, classes=classes)
     except SelfCheckError as error:
         raise SelfCheckError(_with_diagnosis(str(error), finding)) from None
     _check_parameter_counts(model, input_shape, classes)
     if finding is not None and notes is not None:
         notes.append(
-            f"{str(finding).splitlines()[0].removeprefix('ResNet50: ')} Your model computes the right function, "
-            "so this does not cost points; it is how the notebook asks for it to be built."
+            f"{str(finding).splitlines()[0].removeprefix('ResNet50: ')} Your model computes the right function; "
+            "this is only how the notebook asks for it to be built."
         )
     return count + 1
 
@@ -316,10 +318,10 @@ def check_resnet50(ResNet50) -> None:
     __tracebackhide__ = True
     failing = _failing_blocks(ResNet50) if not _unwritten(ResNet50) else []
     if failing:
+        one = len(failing) == 1
         _print(
-            f"ResNet50: not compared with the reference yet: {' and '.join(failing)} still "
-            f"fail{'s' if len(failing) == 1 else ''} {'its' if len(failing) == 1 else 'their'} own check above. "
-            "Fix that first, then run this cell again."
+            f"skipped: ResNet50 is compared with the reference once {' and '.join(failing)} "
+            f"pass{'es' if one else ''} {'its' if one else 'their'} own check; see the self-check above."
         )
         return
     notes = []
