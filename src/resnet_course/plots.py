@@ -38,6 +38,13 @@ def show_samples(images: np.ndarray, labels: np.ndarray, per_class: int = 6, see
     return fig
 
 
+def _integer_epochs(ax) -> None:
+    """Epoch ticks at whole numbers only (matplotlib would also mark 1.5, 2.5, ...)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_history(history: dict, title: str = "Learning curves"):
     """Loss and accuracy per epoch, with validation curves when present; None when no epoch was run."""
     if not history.get("loss"):
@@ -50,6 +57,7 @@ def plot_history(history: dict, title: str = "Learning curves"):
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"test {key}")
         ax.set_xlabel("epoch")
+        _integer_epochs(ax)
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -63,26 +71,35 @@ def plot_degradation(runs: dict):
     """The degradation experiment: training loss per epoch, and gradient norm per layer at initialisation.
 
     Args:
-        runs: ``{"plain": DegradationRun, "residual": DegradationRun}`` from
+        runs: ``{"shallow plain": ..., "plain": ..., "residual": ...}`` (each a DegradationRun) from
             :func:`resnet_course.degradation.run_degradation_experiment`; None is drawn for ``{}``.
     """
+    from .degradation import gradient_runs
+
     if not runs:
         return None
     plt = _pyplot()
+    styles = {"shallow plain": ("tab:green", "s--"), "plain": ("tab:blue", "o-"), "residual": ("tab:orange", "o-")}
     fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.6))
     for run in runs.values():
-        ax_loss.plot(np.arange(1, len(run.losses) + 1), run.losses, "o-", label=f"{run.name} network")
+        color, style = styles.get(run.name, (None, "o-"))
+        ax_loss.plot(np.arange(1, len(run.losses) + 1), run.losses, style, color=color, label=run.label)
+    for run in gradient_runs(runs):
+        color, style = styles.get(run.name, (None, "o-"))
         norms = np.asarray(run.gradient_norms)
-        ax_grad.semilogy(np.arange(1, len(norms) + 1), norms, "o-", markersize=3, label=f"{run.name} network")
+        ax_grad.semilogy(np.arange(1, len(norms) + 1), norms, style, color=color, markersize=3, label=run.label)
     ax_loss.set_xlabel("epoch")
+    _integer_epochs(ax_loss)
     ax_loss.set_ylabel("training loss (cross-entropy)")
-    ax_loss.set_title("Training loss: same depth, same data")
+    ax_loss.set_title("Training loss: same data, same batches")
     ax_grad.set_xlabel("body layer (1 = nearest the input)")
+    _integer_epochs(ax_grad)
     ax_grad.set_ylabel("gradient norm of the kernel")
     ax_grad.set_title("Gradient reaching each layer, before training")
     for ax in (ax_loss, ax_grad):
         ax.grid(alpha=0.3, which="both")
-        ax.legend()
+        if ax.lines:
+            ax.legend()
     fig.tight_layout()
     return fig
 
