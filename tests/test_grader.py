@@ -132,6 +132,7 @@ def test_exercises_follow_the_test_cell_names(course, repo_root):
     assert exercises(toy_course.released_notebook(course)) == ["normalize", "add"]
     resnets = nbformat.read(repo_root / "assignments" / "resnets" / "resnets.ipynb", as_version=4)
     assert exercises(resnets) == [
+        "why_degradation",
         "identity_block",
         "why_bottleneck",
         "convolutional_block",

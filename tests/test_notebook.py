@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 # Measured on 2 cores (see the README): 5 epochs of Adam reach about 0.9 test accuracy
 # once the BatchNorm statistics are recomputed; before, about chance (0.17).
 BN_FIX_THRESHOLD = 0.80
-MAX_SECONDS = 600  # the course promises under 10 minutes on a 2-core machine
+MAX_SECONDS = 240  # the course promises under 4 minutes on a 2-core machine (README, "How long the notebook runs")
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Keras' summary colours its numbers
@@ -93,6 +93,7 @@ def executed_notebook(tmp_path_factory, repo_root):
     }
     (repo_root / "artifacts").mkdir(exist_ok=True)
     (repo_root / "artifacts" / "master_notebook_run.json").write_text(json.dumps(report, indent=1))
+    nbformat.write(notebook, repo_root / "artifacts" / "master_notebook_executed.ipynb")  # to look at its figures
     return notebook, report["student_part_seconds"]
 
 
@@ -115,10 +116,11 @@ def test_every_self_check_passes_and_test_cells_are_quiet(executed_notebook):
 def test_degradation_experiment_residual_network_ends_with_the_lower_training_loss(executed_notebook):
     notebook, _ = executed_notebook
     text = _cell_output(notebook, "run_degradation_experiment(")
-    final = dict(re.findall(r"^\s+(plain|residual): ([0-9.]+)\s+\(first epoch", text, re.MULTILINE))
-    assert float(final["residual"]) < float(final["plain"])
+    final = dict(re.findall(r"^\s+(\w+, \d+ layers): ([0-9.]+)\s+\(first epoch", text, re.MULTILINE))
+    assert float(final["residual, 30 layers"]) < float(final["plain, 6 layers"]) < float(final["plain, 30 layers"])
+    assert re.search(r"degradation = deep plain / shallow plain = ([0-9.]+)", text)
     assert re.search(r"loss ratio = plain / residual = ([0-9.]+)", text)
-    assert re.search(r"plain: [0-9.]+ and [0-9.]+, first / last = [0-9.]+", text)
+    assert re.search(r"plain, 30 layers: [0-9.]+ and [0-9.]+, first / last = [0-9.]+", text)
     (cell,) = [c for c in notebook.cells if "run_degradation_experiment(" in c.source]
     assert any("image/png" in o.get("data", {}) for o in cell.outputs), "the curves are drawn"
 
@@ -150,19 +152,28 @@ def test_summary_shows_the_parameter_counts(executed_notebook):
 
 def test_batchnorm_fix_lifts_test_accuracy(executed_notebook):
     notebook, _ = executed_notebook
-    text = "".join(_text_outputs(c) for c in notebook.cells if "recompute_batchnorm_statistics(model" in c.source)
+    text = "".join(_text_outputs(c) for c in notebook.cells if "recompute_batchnorm(model, X_train" in c.source)
     accuracy = float(re.search(r"after recomputing the BatchNorm statistics: ([0-9.]+)", text).group(1))
     assert accuracy >= BN_FIX_THRESHOLD
 
 
-def test_generated_student_version_fails_every_graded_test(tmp_path, repo_root):
-    """nbgrader validate --invert: no graded cell passes in the unsolved release."""
+def test_generated_student_version_fails_every_visible_test(tmp_path, repo_root):
+    """nbgrader validate --invert: in the unsolved release, every self-check and question cell fails.
+
+    The cells graded only outside the notebook show one comment to the student (their evidence request
+    is a hidden test, restored while grading): those are the only graded cells that pass there.
+    """
     from nbgrader.validator import Validator
 
     folder = tmp_path / "resnets"
     shutil.copytree(repo_root / "assignments" / "resnets", folder)
     results = Validator(invert=True).validate(str(folder / "resnets.ipynb"))
     assert "changed" not in results and "type_changed" not in results
-    # Outside grading, a cell graded by the grader still runs the student's code once, so an
-    # unfinished answer fails there too.
-    assert results.get("passed", []) == []
+    released = nbformat.read(folder / "resnets.ipynb", as_version=4)
+    comment_only = [
+        cell.source.strip()
+        for cell in released.cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.source.strip().startswith("# Graded outside")
+    ]
+    passed = [entry["source"] for entry in results.get("passed", [])]
+    assert sorted(passed) == sorted(comment_only) and len(comment_only) == 9, passed

@@ -11,10 +11,10 @@ Nothing here knows what a right answer is.
 
 The grader writes the inputs it chose for this submission to
 :data:`CHALLENGE_FILE` in the notebook's folder before the notebook runs.
-In a student's own session the file is absent: the functions then only
-run the student's code once on a small case, so that an unfinished or
-crashing function shows as an error here, and say that the grader checks
-the cell.
+In a student's own session the file is absent, and the functions do
+nothing: the requests sit in the graded cells' hidden tests, which the
+student's version of the notebook does not contain, and the self-check
+cells say everything a student needs (one message per mistake).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from pathlib import Path
 #: The display output's MIME type; the grader removes these outputs after reading them.
 MIME_TYPE = "application/vnd.resnet-course.evidence+json"
 CHALLENGE_FILE = ".resnet-course-challenge.json"
-NOT_GRADING = "The grader checks this cell when it grades your notebook."
 
 
 def challenge(key: str):
@@ -54,7 +53,10 @@ def _send(key: str, payload) -> None:
 
 
 def _error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
+    """The error as one clean line (Keras' message without its terminal colours), for the judges' messages."""
+    from .checks.core import clean_error_text
+
+    return clean_error_text(error, 2000)
 
 
 def _as_data(value):
@@ -66,17 +68,17 @@ def _as_data(value):
 
 
 def submit_answer(key: str, value) -> None:
-    """Hand a short answer (a number, a string, a list) to the grader."""
-    if value is None and challenge(key) is None:
-        raise ValueError(f"{key} is still None: replace None with your answer")
+    """Hand a short answer (a number, a string, a list) to the grader; nothing outside grading.
+
+    The form of the answer is checked in the student's session by ``resnet_course.answers.check_answer``.
+    """
+    if challenge(key) is None:
+        return
     try:
         payload = {"value": _as_data(value)}
     except (TypeError, ValueError) as error:
         kind = type(value).__name__
         raise TypeError(f"{key}: the answer must be a number, a string or a list of them, not {kind}") from error
-    if challenge(key) is None:  # the value was still checked: an answer JSON cannot carry fails now
-        print(NOT_GRADING)
-        return
     _send(key, payload)
 
 
@@ -84,7 +86,6 @@ def submit_outputs(key: str, function) -> None:
     """Hand over ``function``'s results on the grader's arguments (each a list of positional arguments)."""
     arguments = challenge(key)
     if arguments is None:
-        print(NOT_GRADING)
         return
     results = []
     for args in arguments:
@@ -111,12 +112,10 @@ def submit_block(key: str, block, quiet: bool = False) -> None:
     Each case gives ``f``, ``filters``, ``input_shape`` (one example) and, for
     the convolutional block, ``s``; the block is called on a ``keras.Input``
     with the initializer the grader names, and each result saved as a model.
+    Outside grading it does nothing (``quiet`` is kept for the notebooks that pass it).
     """
     cases = challenge(key)
     if cases is None:
-        if not quiet:  # a quiet request sits in a self-check cell, whose check says more
-            _smoke_test_block(block)
-            print(NOT_GRADING)
         return
     from .keras_setup import import_keras
 
@@ -138,15 +137,6 @@ def submit_block(key: str, block, quiet: bool = False) -> None:
             models[str(training).lower()] = _model_json(build)
         built.append(models)
     _send(key, {"cases": built})
-
-
-def _smoke_test_block(block) -> None:
-    """Build the block once on a small input (both blocks accept these arguments); errors propagate."""
-    from .keras_setup import import_keras, silenced_stderr
-
-    keras = import_keras()
-    with silenced_stderr():
-        block(keras.Input((6, 6, 3)), f=3, filters=[2, 4, 3])
 
 
 def _initializer(keras, spec: dict):
@@ -186,15 +176,9 @@ def _block_model(keras, block, case: dict) -> dict:
 
 def submit_resnet50(key: str, ResNet50, identity_block, convolutional_block, quiet: bool = False) -> None:
     """Hand over the model ``ResNet50`` builds for each of the grader's sizes, and the two blocks alone
-    at each stage's sizes, so that ResNet50 is judged with the student's own blocks."""
+    at each stage's sizes, so that ResNet50 is judged with the student's own blocks. Nothing outside grading."""
     asked = challenge(key)
     if asked is None:
-        if quiet:  # in a self-check cell, whose check says more
-            return
-        if "error" in _built_once(ResNet50, ((64, 64, 3), 6), lambda: ResNet50((64, 64, 3), 6)):
-            _BUILT.pop((id(ResNet50), ((64, 64, 3), 6)))
-            ResNet50((64, 64, 3), 6)  # raise the error here, where the student sees it
-        print(NOT_GRADING)
         return
     from .keras_setup import import_keras
 
@@ -210,14 +194,9 @@ def submit_resnet50(key: str, ResNet50, identity_block, convolutional_block, qui
 def submit_recompute(key: str, function) -> None:
     """Hand over what the student's BatchNorm recompute makes of the grader's model and data."""
     seed = challenge(key)
-    from . import bn_exercise
-
     if seed is None:
-        tried = bn_exercise.run_on_challenge(function, 0)
-        if "error" in tried:
-            raise RuntimeError(f"{key}: your function raised {tried['error']}")
-        print(NOT_GRADING)
         return
+    from . import bn_exercise
 
     try:
         payload = {"statistics": bn_exercise.run_on_challenge(function, int(seed))}

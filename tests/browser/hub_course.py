@@ -16,7 +16,7 @@ from resnet_course.paths import MASTER_NOTEBOOK
 
 EXERCISES = ("identity_block", "convolutional_block", "ResNet50")
 #: The short answers and the recompute exercise, answered by both students with the master's answers.
-ANSWERS = ("why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
+ANSWERS = ("why_degradation", "why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
 #: What the identity block's self-check says about the missing ReLU (checks.py), in the page and the feedback.
 MISSING_FINAL_RELU = "the final ReLU is missing"
 FINAL_RELU = '    X = layers.Activation("relu")(X)\n'

@@ -4,18 +4,21 @@ Instructor-only: it lives in ``grader_only/`` beside the judges (``judges.py`` i
 nbgrader_config.py keeps out of the release and away from submissions. The grader receives each answer as JSON data from
 ``resnet_course.evidence.submit_answer`` and calls ``QUESTIONS[name].check(value)``: None when the
 answer is right, otherwise a short message for the student that does not give the answer away.
-``judge_recompute`` judges the evidence of ``resnet_course.bn_exercise.run_on_challenge`` by
+Answers are read with the functions the student's form check uses (``resnet_course.answers``), so an
+answer of the asked form reaches the check as the student meant it; the form check never says whether it is
+right. ``judge_recompute`` judges the evidence of ``resnet_course.bn_exercise.run_on_challenge`` by
 recomputing the statistics itself with NumPy.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from resnet_course.answers import as_choice, as_number
 
 
 @dataclass
@@ -35,32 +38,6 @@ class Question:
     typical_wrong: list = field(default_factory=list)
 
 
-def _number(value) -> float | None:
-    """A finite float from a number or a string like "16.9", "3.3 %" or "1/4"; None if there is none.
-
-    A string ending in "%" is read as a percentage (so "25%" is 0.25).
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("×", "").replace("x", "")
-        percent = text.endswith("%")
-        text = text.rstrip("%").strip()
-        match = re.fullmatch(r"([-+]?[0-9.eE+-]+)\s*(?:/\s*([0-9.eE+-]+))?", text)
-        if not match:
-            return None
-        try:
-            number = float(match.group(1)) / (float(match.group(2)) if match.group(2) else 1.0)
-        except (ValueError, ZeroDivisionError):
-            return None
-        number = number / 100 if percent else number
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def numeric_check(reference: float, relative_tolerance: float, unanswered: str, hints: dict[float, str]):
     """A check accepting numbers within ``relative_tolerance`` of ``reference``.
 
@@ -72,7 +49,7 @@ def numeric_check(reference: float, relative_tolerance: float, unanswered: str, 
     """
 
     def check(value) -> str | None:
-        number = _number(value)
+        number = as_number(value)
         if number is None:
             return unanswered
         if math.isclose(number, reference, rel_tol=relative_tolerance):
@@ -85,18 +62,18 @@ def numeric_check(reference: float, relative_tolerance: float, unanswered: str, 
     return check
 
 
-def choice_check(right: set[str], wrong: dict[str, str], choices: str):
-    """A check accepting, case-insensitively, one of the documented spellings of the right choice."""
+def choice_check(right: str, hints: dict[str, str], choices: tuple[str, ...]):
+    """A check accepting the word ``right`` of ``choices``, read as the student's form check reads it
+    (case, spaces and the documented synonyms aside: ``resnet_course.answers.as_choice``)."""
+    wanted = " or ".join(f'"{choice}"' for choice in choices)
 
     def check(value) -> str | None:
-        if not isinstance(value, str):
-            return f"answer with one of the strings {choices}."
-        text = " ".join(value.strip().lower().replace("_", " ").split())
-        if text in right:
+        choice = as_choice(value, choices)
+        if choice is None:
+            return f"answer with one of the strings {wanted}."
+        if choice == right:
             return None
-        if text in wrong:
-            return wrong[text]
-        return f"answer with one of the strings {choices}."
+        return hints.get(choice, "not the expected choice; read each option again against the numbers.")
 
     return check
 
@@ -107,9 +84,26 @@ _BOTTLENECK = 256 * 64 + 9 * 64 * 64 + 64 * 256
 _TWO_3X3 = 2 * 9 * 256 * 256
 # Fraction of the initial moving statistics left after 10 epochs of 34 steps at momentum 0.99.
 _SURVIVING = 0.99**340
-_TRAINING_CHOICES = '"training" or "inference"'
+# Fraction of an 18x18 input's positions a 1x1 convolution with stride 3 reads: 6 x 6 of 18 x 18.
+_READ_AT_STRIDE_3 = (6 * 6) / (18 * 18)
+_LETTERS = ("a", "b", "c", "d")
+_MODES = ("training", "inference")
 
 QUESTIONS: dict[str, Question] = {
+    "why_degradation": Question(
+        points=1,
+        check=choice_check(
+            "b",
+            {
+                "a": "overfitting shows as a low training loss and a high test loss; here the training loss is high.",
+                "c": "look at the printed gradient norms: the first body layer gets a gradient as large as the last.",
+                "d": "a deeper plain network can copy the shallow one and make its extra layers identities.",
+            },
+            _LETTERS,
+        ),
+        reference="b",
+        typical_wrong=["a", "c", "d", "e", 2],
+    ),
     "why_bottleneck": Question(
         points=1,
         check=numeric_check(
@@ -125,6 +119,35 @@ QUESTIONS: dict[str, Question] = {
         reference=_TWO_3X3 / _BOTTLENECK,
         typical_wrong=[9 * 256 * 256 / _BOTTLENECK, _BOTTLENECK / _TWO_3X3, 9, "many"],
     ),
+    "why_stride": Question(
+        points=1,
+        check=numeric_check(
+            _READ_AT_STRIDE_3,
+            0.02,
+            "give the fraction as a number between 0 and 1.",
+            {
+                0.25: "that is for a stride of 2; here it is 3.",
+                1 / 3: "the stride applies in both directions, height and width.",
+                8 / 9: "that is the fraction it skips.",
+                1.0: "a 1x1 window with stride 3 skips positions: count the ones it reads.",
+            },
+        ),
+        reference=_READ_AT_STRIDE_3,
+        typical_wrong=[0.25, 1 / 3, 8 / 9, 1, "all"],
+    ),
+    "why_bn_mode": Question(
+        points=1,
+        check=choice_check(
+            "training",
+            {
+                "inference": "a training value given while the model is built is recorded in its graph, and a call "
+                "without a training argument uses it: which value did your blocks pass?"
+            },
+            _MODES,
+        ),
+        reference="training",
+        typical_wrong=["inference", "Inference mode", "training=False", "both"],
+    ),
     "why_momentum": Question(
         points=1,
         check=numeric_check(
@@ -139,36 +162,6 @@ QUESTIONS: dict[str, Question] = {
         ),
         reference=_SURVIVING,
         typical_wrong=[0.99**170, 0.99, 0.0, "half"],
-    ),
-    "why_bn_mode": Question(
-        points=1,
-        check=choice_check(
-            right={"training", "training mode", "batch statistics", "training=true"},
-            wrong={
-                "inference": "inference mode uses the moving averages, the very statistics that lag behind.",
-                "inference mode": "inference mode uses the moving averages, the very statistics that lag behind.",
-                "moving averages": "the moving averages are what lags behind the weights.",
-                "training=false": "training=False uses the moving averages, which lag behind the weights.",
-            },
-            choices=_TRAINING_CHOICES,
-        ),
-        reference="training",
-        typical_wrong=["inference", "Inference mode", "training=False", "both"],
-    ),
-    "why_stride": Question(
-        points=1,
-        check=numeric_check(
-            0.25,
-            0.01,
-            "give the fraction as a number between 0 and 1.",
-            {
-                0.5: "the stride applies in both directions, height and width.",
-                1.0: "a 1x1 window with stride 2 skips positions: count the ones it reads.",
-                0.75: "that is the fraction it skips.",
-            },
-        ),
-        reference=0.25,
-        typical_wrong=[0.5, 1, 0.75, "all"],
     ),
 }
 

@@ -51,7 +51,7 @@ class SampleStudent:
 
 
 #: Answer cells besides the three graded functions: the "why" questions and the recompute exercise.
-ANSWERS = ("why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
+ANSWERS = ("why_degradation", "why_bottleneck", "why_stride", "why_bn_mode", "why_momentum", "recompute_batchnorm")
 
 FINAL_RELU = '    X = layers.Add()([X, X_shortcut])\n    X = layers.Activation("relu")(X)\n'
 
