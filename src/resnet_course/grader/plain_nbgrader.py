@@ -3,9 +3,11 @@
 * :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flights
   once, before nbgrader writes the first submission's gradebook entry (the
   sandbox's, then the judges' on the master's own answers,
-  ``judges_preflight.py``), caps this process's memory as the course's grader
-  caps its jobs, and refuses each submission that holds a symbolic link
-  (``plain_refusals.py``).
+  ``judges_preflight.py``), and refuses each submission that holds a symbolic
+  link (``plain_refusals.py``). Unlike the course's grader, which caps each
+  job's fresh process, it leaves nbgrader's one long-lived process uncapped:
+  RLIMIT_DATA counts every thread's malloc arena, and a 2 GiB cap failed a
+  flooding submission that the grader's path grades.
 * :class:`SandboxCheckedExecute` replaces nbgrader's ``Execute`` (and takes
   its ``c.Execute`` settings): when a kernel fails to start it runs the
   pre-flight again, and if the sandbox is at fault, it removes the entry
@@ -47,16 +49,15 @@ def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | 
     refuse_linked_submission(assignment, student, notebooks if notebooks is not None else [])
 
 
-#: Assignments whose judges passed on the master in this process; the memory cap is set with the first.
+#: Assignments whose judges passed on the master in this process.
 _JUDGES_CHECKED: set[str] = set()
 
 
 def _check_judges(assignment: str) -> None:
-    """The judges' pre-flight on the master (the course's configuration from the running nbgrader), and the cap."""
+    """The judges' pre-flight on the master, with the course's configuration from the running nbgrader."""
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Application
 
-    from .job_runner import limit_memory
     from .judges_preflight import check_master
     from .judging import JudgesError
     from .trusted_verdicts import TrustedVerdicts
@@ -73,8 +74,6 @@ def _check_judges(assignment: str) -> None:
                 f"[resnet-course] grading stopped before any submission was graded: {error}. "
                 "Nothing was written to the gradebook. Fix the judges or the master, then run the same command again."
             ) from None
-    if not _JUDGES_CHECKED:
-        limit_memory()
 
 
 class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
