@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab_server import QUIET_LAB_SETTINGS, free_port
+from lab_server import free_port
 
 from resnet_course.hub import accounts
 from resnet_course.hub.layout import COURSE_ID, HubLayout
@@ -58,7 +58,11 @@ def demo_uids() -> set[int]:
 
 
 def reset_demo_homes(keep_instructor_course: bool) -> None:
-    """Remove the course folders and nbgrader caches of the demo users; keep JupyterLab quiet for them.
+    """Remove the course folders, nbgrader caches and JupyterLab settings of the demo users.
+
+    The JupyterLab settings go too: the hub's own configuration must keep
+    their first page free of pop-ups (the "Jupyter news" question), not a
+    setting a user once chose.
 
     Args:
         keep_instructor_course: Keep the instructor's course folder (set-up has just made it).
@@ -67,18 +71,16 @@ def reset_demo_homes(keep_instructor_course: bool) -> None:
         if not accounts.user_exists(account.name):
             continue
         home = accounts.home_of(account.name)
-        paths = [home / ".local/share/jupyter/nbgrader_cache", home / ".hub-steps", home / ".jupyter/lab/workspaces"]
+        paths = [
+            home / ".local/share/jupyter/nbgrader_cache",
+            home / ".hub-steps",
+            home / ".jupyter/lab/workspaces",
+            home / ".jupyter/lab/user-settings",
+        ]
         if account.role == "student" or not keep_instructor_course:
             paths.append(home / COURSE_ID)
         for path in paths:
             shutil.rmtree(path, ignore_errors=True)
-        settings_root = home / ".jupyter" / "lab" / "user-settings"
-        for relative_path, values in QUIET_LAB_SETTINGS.items():
-            path = settings_root / relative_path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(values))
-        for path in [home / ".jupyter", *(home / ".jupyter").rglob("*")]:
-            shutil.chown(path, account.name, account.name)
 
 
 def start_hub(hub_dir: Path, log_path: Path) -> RunningHub:

@@ -37,6 +37,29 @@ def log_in(page: Page, hub_url: str, name: str, password: str) -> None:
     ui.wait_for_lab(page)
 
 
+def open_formgrader_tab(page: Page) -> tuple[list[str], Page]:
+    """Nbgrader > Formgrader, which on the hub opens the formgrader in a browser tab of its own.
+
+    Returns:
+        The Nbgrader menu's labels, and the formgrader's page once it shows Manage Assignments.
+    """
+    labels = ui.open_menu(page, "Nbgrader")
+    with page.context.expect_page() as opened:
+        page.locator(".lm-Menu .lm-Menu-item", has_text="Formgrader").click()
+    formgrader = opened.value
+    formgrader.wait_for_url(re.compile(r"/formgrader/manage_assignments"), timeout=SPAWN_TIMEOUT_MS)
+    return labels, formgrader
+
+
+def news_question_shown(page: Page, settle_s: float = 3.0) -> bool:
+    """Whether JupyterLab asks "Would you like to get notified about official Jupyter news?" on this page.
+
+    JupyterLab asks once the page has been restored; a few seconds after that it would be showing.
+    """
+    time.sleep(settle_s)
+    return page.get_by_text("official Jupyter news").count() > 0
+
+
 def open_assignment_list(page: Page) -> Locator:
     """Open Nbgrader > Assignment List; return its panel once the lists have loaded."""
     page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
@@ -174,7 +197,12 @@ def fetch_feedback(browser, storage_state, hub, name: str) -> tuple[Page, str, s
     ui.wait_for_lab(page)
     panel = open_assignment_list(page)
     click_when_listed(panel, "submitted", ASSIGNMENT, "Fetch Feedback")
-    panel.locator("#submitted_assignments_list", has_text="view feedback").wait_for(timeout=EXCHANGE_TIMEOUT_MS)
+    link = panel.locator("#submitted_assignments_list a", has_text="view feedback")
+    link.wait_for(timeout=EXCHANGE_TIMEOUT_MS)
+    # "(view feedback)" opens the file browser on the feedback page itself, selected (hub/feedback_link.py).
+    link.click()
+    selected = page.locator(".jp-DirListing-item.jp-mod-selected .jp-DirListing-itemName")
+    selected.filter(has_text=f"{ASSIGNMENT}.html").wait_for(timeout=EXCHANGE_TIMEOUT_MS)
     folder = accounts.home_of(name) / COURSE_ID / ASSIGNMENT / "feedback"
     (html,) = folder.glob(f"*/{ASSIGNMENT}.html")
     url = f"{hub.url}/user/{name}/files/{html.relative_to(accounts.home_of(name))}"

@@ -2,14 +2,23 @@
 
 The hub runs as ``make hub`` runs it (``hub_server``), with real Linux users:
 the instructor releases ``resnets`` from a terminal in their JupyterLab and
-sees it in the formgrader, opened in a tab of its own (JupyterHub >= 4.1
-forbids the formgrader's iframe, nbgrader #1870). Two students, each in
-their own browser context, fetch it from the Assignments tab; one types the
-reference solution and one the same but for identity_block's final ReLU;
-both run the self-checks, Validate and Submit. The instructor collects,
-grades with the course's sandboxed grader (``python -m resnet_course.grader
-autograde``), generates and releases feedback; each student fetches theirs
-and reads their own result, without hidden-test code or the other's work.
+opens the formgrader with Nbgrader > Formgrader, which on the hub opens a tab
+of its own (JupyterHub >= 4.1 forbids the formgrader's iframe, nbgrader
+#1870). Two students, each in their own browser context, fetch it from the
+Assignments tab; one types the reference solution and one the same but for
+identity_block's final ReLU; both run the self-checks, Validate and Submit.
+The instructor collects and clicks the formgrader's Autograde for the correct
+student: the course's sandboxed grader grades in the background while the
+instructor's server keeps answering (``/api/status`` is timed meanwhile, and
+JupyterLab opens) and the page then shows the score. The other student is
+graded with the course's grader in a terminal (``python -m resnet_course.grader
+autograde``); the instructor generates and releases feedback; each student
+fetches theirs, follows "(view feedback)" to the page, and reads their own
+result, without hidden-test code or the other's work.
+
+Along the way: no "Jupyter news" question on anyone's first page, the
+students' names (the hub's roster) in Manage Submissions, and no "No
+nbgrader_config.py file found" warning in the hub's log.
 
 The course leaves out the training test (``--skip-training-test``), so the
 possible score is the points of the other test cells, read from the master
@@ -42,6 +51,7 @@ from hub_course import (
     without_final_relu,
 )
 from lab_server import REPO_ROOT
+from server_timing import StatusTimer, cookie_header
 
 from resnet_course.grader.report import GRADED
 from resnet_course.hub import accounts
@@ -61,6 +71,8 @@ CHECK_CALLS = {
 }
 VALIDATE_TIMEOUT_MS = 300_000
 GRADING_TIMEOUT_S = 420
+#: The instructor's server's slowest answer while a submission grades through the formgrader's Autograde.
+STATUS_LIMIT_S = 10.0
 # Students log in while the instructor releases, and wait for the release.
 RELEASE_TIMEOUT_S = 300
 
@@ -93,6 +105,7 @@ def release_as_instructor(browser, hub, artifacts_dir):
     """The instructor logs in, releases from a terminal, and opens the formgrader in its own tab."""
     page = hub_ui.new_page(browser)
     hub_ui.log_in(page, hub.url, INSTRUCTOR, hub.password(INSTRUCTOR))
+    assert not hub_ui.news_question_shown(page)
     home = accounts.home_of(INSTRUCTOR)
     hub_ui.open_terminal(page, home)
     status, output = hub_ui.run_step(
@@ -109,14 +122,14 @@ def release_as_instructor(browser, hub, artifacts_dir):
     assert status == 0, output
     assert f"Released as: {COURSE_ID} {ASSIGNMENT}" in output, output
 
-    formgrader = page.context.new_page()
-    response = formgrader.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
-    assert response.status == 200
-    # Why a tab of its own: the single-user server forbids being framed, so the lab's iframe stays blank.
+    # Nbgrader > Formgrader opens a tab: the single-user server forbids being framed, so a panel would stay blank.
+    labels, formgrader = hub_ui.open_formgrader_tab(page)
+    assert labels == ["Assignment List", "Course List", "Formgrader", "Create assignment"], labels
+    response = formgrader.request.get(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_assignments")
     assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
     formgrader.locator("tr", has_text=ASSIGNMENT).filter(has_text="released").wait_for()
     hub_ui.shot(formgrader, artifacts_dir, "instructor-formgrader-tab")
-    return page, home
+    return page, home, formgrader
 
 
 def student_menu_has_no_formgrader(page, hub, name):
@@ -134,6 +147,7 @@ def work_and_submit(page, hub, artifacts_dir, name, answers):
         The self-checks' outputs by exercise and the validation message.
     """
     hub_ui.log_in(page, hub.url, name, hub.password(name))
+    assert not hub_ui.news_question_shown(page)
     student_menu_has_no_formgrader(page, hub, name)
     panel = hub_ui.open_assignment_list(page)
     hub_ui.click_when_listed(panel, "released", ASSIGNMENT, "Fetch", timeout_s=RELEASE_TIMEOUT_S)
@@ -192,16 +206,58 @@ def student_session(hub, artifacts_dir, launch_options, name, answers):
             browser.close()
 
 
-def grade_as_instructor(page, home, artifacts_dir):
-    """Collect, autograde with the sandboxed grader, generate and release feedback, export."""
+def autograde_in_the_formgrader(page, formgrader, hub, home, artifacts_dir, student, possible):
+    """Collect, then Autograde ``student`` in the formgrader, timing the instructor's server meanwhile.
+
+    Returns:
+        The result the page showed, and :meth:`StatusTimer.stop`'s summary with the grading's seconds.
+    """
+    status, output = hub_ui.run_step(
+        page, home, "collect", [f"cd ~/{COURSE_ID}", f"nbgrader collect {ASSIGNMENT}"], timeout_s=120
+    )
+    assert status == 0, output
+    formgrader.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_submissions/{ASSIGNMENT}")
+    rows = formgrader.locator("#main-table tr")
+    for account in accounts.STUDENTS:  # the hub's roster names them in the gradebook, not "None, None"
+        first, last = account.full_name.rsplit(" ", 1)
+        rows.filter(has_text=account.name).filter(has_text=f"{last}, {first}").wait_for()
+    assert rows.filter(has_text="None, None").count() == 0
+
+    server = f"{hub.url}/user/{INSTRUCTOR}/"
+    timer = StatusTimer(server + "api/status", cookie_header(formgrader.context, server))
+    timer.start()
+    started = time.monotonic()
+    row = rows.filter(has_text=student)
+    row.locator(".autograde a").click()
+    row.locator(".status", has_text="grading in the background").wait_for()
+    lab_page = formgrader.context.new_page()  # JupyterLab itself opens while the submission grades
+    lab_page.goto(f"{hub.url}/user/{INSTRUCTOR}/lab")
+    ui.wait_for_lab(lab_page)
+    lab_opened_s = time.monotonic() - started
+    lab_page.close()
+    result = formgrader.locator("#course-grading-result")
+    result.wait_for(timeout=GRADING_TIMEOUT_S * 1000)
+    timing = dict(timer.stop(), grading_s=round(time.monotonic() - started, 1), lab_opened_s=round(lab_opened_s, 1))
+    hub_ui.shot(formgrader, artifacts_dir, "instructor-formgrader-autograde")
+    (artifacts_dir / "hub-formgrader-status-times.json").write_text(json.dumps(timing, indent=1))
+    text = result.inner_text()
+    assert f"{student}: graded, {possible:g} / {possible:g}" in text, text
+    assert "DEBUG" not in text and len(text) < 2_000, text
+    assert timing["failures"] == 0 and timing["max_s"] < STATUS_LIMIT_S, timing
+    assert lab_opened_s < timing["grading_s"], timing
+    result.locator("button.close").first.click()
+    return text, timing
+
+
+def grade_as_instructor(page, home, artifacts_dir, students):
+    """Autograde ``students`` with the sandboxed grader, generate and release feedback, export."""
     status, output = hub_ui.run_step(
         page,
         home,
         "grade",
         [
             f"cd ~/{COURSE_ID}",
-            f"nbgrader collect {ASSIGNMENT}",
-            f"python -m resnet_course.grader autograde {ASSIGNMENT}",
+            f"python -m resnet_course.grader autograde {ASSIGNMENT} --students {','.join(students)}",
             f"nbgrader generate_feedback {ASSIGNMENT} --force",
             f"nbgrader release_feedback {ASSIGNMENT}",
             f"python -m resnet_course.grader export {ASSIGNMENT} -o grades.csv",
@@ -228,7 +284,7 @@ def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, c
             name: pool.submit(student_session, hub, artifacts_dir, chromium_launch_options, name, answers)
             for name, answers in ((CORRECT_STUDENT, correct), (WRONG_STUDENT, wrong))
         }
-        instructor, instructor_home = release_as_instructor(browser, hub, artifacts_dir)
+        instructor, instructor_home, formgrader = release_as_instructor(browser, hub, artifacts_dir)
         timings["released"] = time.monotonic() - started
         (alice_state, alice_checks, alice_validation), (bob_state, bob_checks, bob_validation) = (
             sessions[CORRECT_STUDENT].result(),
@@ -242,10 +298,16 @@ def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, c
     assert "Success" in alice_validation, alice_validation
     assert "check_identity_block" in bob_validation, bob_validation
 
-    grades, grading_output = grade_as_instructor(instructor, instructor_home, artifacts_dir)
-    timings["graded"] = time.monotonic() - started
     points = points_by_exercise()
     possible = sum(points.values())
+    # The correct student through the formgrader's Autograde, the other with the grader's command.
+    _, server_timing = autograde_in_the_formgrader(
+        instructor, formgrader, hub, instructor_home, artifacts_dir, CORRECT_STUDENT, possible
+    )
+    timings["graded_in_the_formgrader"] = time.monotonic() - started
+    timings["instructor_status_while_grading"] = {k: v for k, v in server_timing.items() if k != "seconds"}
+    grades, grading_output = grade_as_instructor(instructor, instructor_home, artifacts_dir, [WRONG_STUDENT])
+    timings["graded"] = time.monotonic() - started
     assert set(grades) == {CORRECT_STUDENT, WRONG_STUDENT}, grading_output
     for name in grades:
         assert grades[name]["status"] == GRADED, grades[name]
@@ -281,3 +343,5 @@ def test_release_fetch_submit_grade_feedback_on_the_hub(hub, chromium_browser, c
     (artifacts_dir / "hub-loop-timings.json").write_text(json.dumps(timings, indent=2))
     assert hub.process.returncode == 0, hub.output()
     assert hub_server.leftover_processes(hub) == {}
+    # The course's nbgrader configuration is found by every server: no warning at each of their requests.
+    assert "No nbgrader_config.py file found" not in hub.layout.log_file.read_text(errors="replace")
