@@ -129,6 +129,23 @@ def test_a_build_error_inside_a_block_names_the_stage_and_the_call():
         checks.check_resnet50(resnet)
 
 
+def test_a_block_that_hard_codes_its_stride_is_named_when_resnet50_does_not_build():
+    """Its own check passes at s=2; ResNet50's stage 2 calls it with s=1, and its head then cannot pool."""
+    resnet = REFERENCE["ResNet50"]
+    namespace = resnet.__globals__
+    saved = namespace["convolutional_block"]
+    namespace["convolutional_block"] = mistakes.conv_stride_hard_coded_2
+    try:
+        with pytest.raises(checks.SelfCheckError) as caught:
+            checks.check_resnet50(resnet)
+    finally:
+        namespace["convolutional_block"] = saved
+    assert (
+        "likely mistake: stage 2's convolutional_block(X, f=3, filters=[64, 64, 256], s=1) on X of shape "
+        "(15, 15, 64) returned shape (8, 8, 256), expected (15, 15, 256)"
+    ) in str(caught.value)
+
+
 def test_keras_error_text_is_clean_and_cut_at_a_word():
     from resnet_course.checks.core import clean_error_text
 

@@ -16,7 +16,7 @@ import inspect
 import re
 
 from .core import _UNFINISHED, SelfCheckError, _attempt, _error_text, _fail
-from .resnet50_reference import RESNET50_STAGES, _Stage
+from .resnet50_reference import RESNET50_STAGES, _Stage, _stage_shapes
 
 
 @dataclasses.dataclass
@@ -130,12 +130,28 @@ def _report_resnet50_failure(calls, error, input_shape, classes):
             _check_stage_settings(stages[: len(RESNET50_STAGES)], complete=False)
         except SelfCheckError as found:
             raise SelfCheckError(f"{found}\n  (building the model raised {error_text})") from None
+    hint = _UNFINISHED if isinstance(error, NotImplementedError) else _block_ignoring_its_arguments(stages, input_shape)
     _fail(
         "ResNet50",
         f"ResNet50(input_shape={tuple(input_shape)}, classes={classes}) raised an error.",
         got=error_text,
-        hint=_UNFINISHED if isinstance(error, NotImplementedError) else _where_the_build_stopped(calls, error),
+        hint=hint or _where_the_build_stopped(calls, error),
     )
+
+
+def _block_ignoring_its_arguments(stages, input_shape) -> str:
+    """The first block call, made with the right arguments, whose output has another shape than its stage's
+    (a block that hard-codes a stride or a filter count passes its own check at the check's arguments), or ""."""
+    expected = _stage_shapes(input_shape)
+    for stage, calls in zip(RESNET50_STAGES, stages):
+        for call in calls:
+            if call.output_shape and tuple(call.output_shape) != expected[stage.number]:
+                return (
+                    f"stage {stage.number}'s {_call_words(call)} returned shape {tuple(call.output_shape)}, expected "
+                    f"{expected[stage.number]}: the block does not follow its arguments (a hard-coded stride or "
+                    "filter count?), although its own check, made with one set of arguments, passes"
+                )
+    return ""
 
 
 _POOL_SIZE = re.compile(r"pool_size=\[?\(?(\d+),? (\d+)")
