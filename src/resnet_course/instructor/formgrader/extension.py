@@ -58,7 +58,11 @@ class CourseFormgrader(FormgradeExtension):
         super().init_tornado_settings(webapp)
         webapp.settings["nbgrader_jinja2_env"] = Environment(loader=template_loader())
         course = Course(Path(self.coursedir.root), self.config, self.coursedir)
-        webapp.settings[QUEUE_SETTING] = GradingQueue.for_course(course.root, course.db_path)
+        try:
+            db_path = course.db_path
+        except ValueError:  # not sqlite: the grader refuses it, and each run will say so on the page
+            db_path = course.root / "autograder" / "gradebook.db"
+        webapp.settings[QUEUE_SETTING] = GradingQueue.for_course(course.root, db_path)
         try:
             named = import_roster_names(self.coursedir.db_url, self.coursedir.course_id, course.root / ROSTER_FILE)
         except (RosterError, OSError, ValueError) as error:
