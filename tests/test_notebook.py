@@ -121,7 +121,7 @@ def test_degradation_experiment_residual_network_ends_with_the_lower_training_lo
     assert re.search(r"degradation = deep plain / shallow plain = ([0-9.]+)", text)
     assert re.search(r"loss ratio = plain / residual = ([0-9.]+)", text)
     assert re.search(r"plain, 30 layers: [0-9.]+ and [0-9.]+, first / last = [0-9.]+", text)
-    (cell,) = [c for c in notebook.cells if "run_degradation_experiment(" in c.source]
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "run_degradation_experiment(" in c.source]
     assert any("image/png" in o.get("data", {}) for o in cell.outputs), "the curves are drawn"
 
 
