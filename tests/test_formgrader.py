@@ -27,7 +27,10 @@ args = dict(a[2:].split("=", 1) for a in sys.argv[3:])
 if os.environ.get("STAND_IN_FAILS"):
     print("the grader broke: boom")
     sys.exit(3)
+deadline = time.monotonic() + 120  # a test that never says "go" leaves no process behind
 while not os.path.exists("go"):
+    if time.monotonic() > deadline:
+        sys.exit(4)
     time.sleep(0.05)
 run = json.load(open(args["status"]))
 students = args["students"].split(",") if "students" in args else ["everyone"]
@@ -43,7 +46,11 @@ def queue(tmp_path):
     script = tmp_path / "stand-in-python"
     script.write_text(STAND_IN.format(python=sys.executable))
     script.chmod(0o755)
-    return GradingQueue(tmp_path, tmp_path / "runs", python=str(script))
+    queue = GradingQueue(tmp_path, tmp_path / "runs", python=str(script))
+    yield queue
+    if queue._process is not None and queue._process.poll() is None:  # the run the test left waiting
+        queue._process.kill()
+        queue._process.wait()
 
 
 async def wait_until(condition, timeout_s=20.0):

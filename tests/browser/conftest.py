@@ -78,8 +78,14 @@ def screenshot(page, artifacts_dir, request):
     return save
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
+    """Playwright's sync API, for one test module.
+
+    While it is open its event loop counts as running in the main thread, so
+    ``asyncio.run`` fails there; a session-wide driver broke the asyncio tests
+    that run after tests/browser/ (tests/test_formgrader.py).
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
