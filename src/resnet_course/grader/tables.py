@@ -11,10 +11,15 @@ from .text_safety import escaped
 REASON_WIDTH = 60
 
 
+def table_columns(exercises: list[str]) -> list[str]:
+    """The columns of :func:`format_table` for an assignment of ``exercises`` (in notebook order)."""
+    return ["student", "status", "score", *map(escaped, exercises), "seconds", "reason"]
+
+
 def format_table(rows: list[GradeRow]) -> str:
     """A plain-text table of the rows: status, score, points per exercise, seconds and reason."""
     exercises = list(rows[0].by_exercise) if rows else []
-    header = ["student", "status", "score", *map(escaped, exercises), "seconds", "reason"]
+    header = table_columns(exercises)
     lines = [
         [
             escaped(row.student_id),

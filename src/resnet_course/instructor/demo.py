@@ -9,7 +9,9 @@
 
 Everything lands in ``autograder/demo/`` (git-ignored), a course folder of
 its own configured like the repository (``nbgrader_config.py``, sources from
-``solutions/``), so the instructor's real gradebook is never touched.
+``solutions/``), so the instructor's real gradebook is never touched. What
+step 5 prints is also written to ``demo-ending.txt`` there, which
+``python -m resnet_course.instructor.readme_sample`` pastes into the README.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class
 
 DEMO_ROOT = AUTOGRADER_DIR / "demo"
 MARKER = ".made-by-make-demo"
+#: What step 5 printed, as the README shows it (``instructor/readme_sample.py``).
+ENDING_FILE = "demo-ending.txt"
+STEP_COUNT = 5
+EXPORT_STEP = "Exporting grades and writing the class report"
 #: nbgrader's folders inside the demo's root; the sources stay the repository's solutions/.
 FOLDERS = {"release": "release", "submitted": "submitted", "autograded": "autograded", "feedback": "feedback"}
 
@@ -68,8 +74,12 @@ def shown(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
+def step_line(number: int, text: str) -> str:
+    return f"[{number}/{STEP_COUNT}] {text}"
+
+
 def step(number: int, text: str) -> None:
-    print(f"\n[{number}/5] {text}", flush=True)
+    print(f"\n{step_line(number, text)}", flush=True)
 
 
 def grade_with_progress(course: Course, students: list[str]) -> dict[str, StudentReport]:
@@ -115,23 +125,29 @@ def run_demo(root: Path = DEMO_ROOT, students=SAMPLE_CLASS) -> int:
         generate_feedback(course, ASSIGNMENT)
     print(f"  {graded} feedback reports in {shown(feedback)}/")
 
-    step(5, "Exporting grades and writing the class report")
+    step(STEP_COUNT, EXPORT_STEP)
     rows = export_rows(course, ASSIGNMENT)
     csv_path = root / "grades.csv"
     csv_path.write_text(to_csv(rows))
     plot_path = plot_distribution(rows, root / "grade_distribution.png")
     report_path, results = write_report(course, ASSIGNMENT, root / "class-report.html")
-    print()
-    print(format_table(rows))
-    print()
-    print(terminal_summary(results))
-    print()
-    print(f"grades:       {shown(csv_path)}")
-    print(f"distribution: {shown(plot_path)}")
-    print(f"feedback:     {shown(feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
-    print(f"class report: {shown(report_path)}")
-    print(f"demo finished in {time.perf_counter() - started:.0f} s")
+    files = [
+        ("grades", shown(csv_path)),
+        ("distribution", shown(plot_path)),
+        ("feedback", f"{shown(feedback)}/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html"),
+        ("class report", shown(report_path)),
+    ]
+    text = ending(format_table(rows), terminal_summary(results), files, time.perf_counter() - started)
+    print(f"\n{text}")
+    (root / ENDING_FILE).write_text(f"{step_line(STEP_COUNT, EXPORT_STEP)}\n\n{text}\n")
     return 0
+
+
+def ending(table: str, summary: str, files: list[tuple[str, str]], seconds: float) -> str:
+    """What the demo prints after its last step's title: the grades table, the class summary, the files written."""
+    width = max(len(label) for label, _ in files) + 2
+    listed = [f"{label + ':':<{width}}{path}" for label, path in files]
+    return "\n".join([table, "", summary, "", *listed, f"demo finished in {seconds:.0f} s"])
 
 
 def main(argv: list[str] | None = None) -> int:
