@@ -5,7 +5,7 @@ cell) and once per typical mistake that keeps the model from building: the catal
 imported into the notebook in place of the student's function) and the paper's ImageNet head. The self-check
 below the exercise shows the error; every later cell that needs the model or the function prints one
 "skipped: ..." line instead of failing again. The notebook runs as nbgrader's Validate runs it
-(``NBGRADER_EXECUTION=validate``), so its demonstrations train for 0 epochs: a minute per notebook on 2 cores.
+(``NBGRADER_EXECUTION=validate``), so its demonstrations train for 0 epochs: about a minute per notebook, two at a time.
 """
 
 from __future__ import annotations
@@ -82,18 +82,11 @@ def with_head_7x7(notebook: dict) -> dict:
 def execute(notebook: dict, folder) -> nbformat.NotebookNode:
     """Run the notebook in a fresh kernel, as Validate does; errors stay in their cells."""
     node = nbformat.reads(json.dumps(notebook), as_version=4)
-    saved = {key: os.environ.get(key) for key in ("NBGRADER_EXECUTION", "RESNET_COURSE_DATA_DIR")}
-    os.environ.update(NBGRADER_EXECUTION="validate", RESNET_COURSE_DATA_DIR=str(REPO_ROOT / "data"))
-    try:
-        NotebookClient(
-            node, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
-        ).execute()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    environment = {**os.environ, "NBGRADER_EXECUTION": "validate", "RESNET_COURSE_DATA_DIR": str(REPO_ROOT / "data")}
+    client = NotebookClient(
+        node, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+    )
+    client.execute(env=environment)  # the kernel's own environment, not the process's: several run at once
     return node
 
 
@@ -116,19 +109,36 @@ def solved():
     return solved_student_notebook()
 
 
-def test_the_solved_student_notebook_shows_no_error(solved, tmp_path):
-    executed = execute(solved, tmp_path)
-    assert error_cells(executed) == []
-    assert not SKIPPED.search("".join(printed(c) for c in executed.cells if c.cell_type == "code"))
-
-
 CASES = [(exercise, name) for exercise, names in BUILD_BREAKING.items() for name in names] + [("ResNet50", "head 7x7")]
+AS_RELEASED = "as released, solved"
+#: Notebooks executed at once: a kernel spends most of its minute on one core (imports, building models).
+CONCURRENT_KERNELS = 2
+
+
+@pytest.fixture(scope="module")
+def executed(solved, tmp_path_factory):
+    """Every case's executed notebook, by name (the solved one under AS_RELEASED), two kernels at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    notebooks = {AS_RELEASED: solved}
+    for exercise, name in CASES:
+        notebooks[name] = with_head_7x7(solved) if name == "head 7x7" else with_mistake(solved, exercise, name)
+    folders = {name: tmp_path_factory.mktemp("one-message") for name in notebooks}
+    with ThreadPoolExecutor(CONCURRENT_KERNELS) as pool:
+        futures = {name: pool.submit(execute, notebook, folders[name]) for name, notebook in notebooks.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_the_solved_student_notebook_shows_no_error(executed):
+    notebook = executed[AS_RELEASED]
+    assert error_cells(notebook) == []
+    assert not SKIPPED.search("".join(printed(c) for c in notebook.cells if c.cell_type == "code"))
 
 
 @pytest.mark.parametrize("exercise, name", CASES, ids=[name for _, name in CASES])
-def test_a_build_breaking_mistake_shows_in_exactly_one_error_cell(solved, tmp_path, exercise, name):
+def test_a_build_breaking_mistake_shows_in_exactly_one_error_cell(solved, executed, exercise, name):
     notebook = with_head_7x7(solved) if name == "head 7x7" else with_mistake(solved, exercise, name)
-    executed = execute(notebook, tmp_path)
+    executed = executed[name]
     errors = error_cells(executed)
     assert len(errors) == 1, errors
     (index, message), check = errors[0], cell_index(notebook, f"test_{exercise}")
