@@ -101,11 +101,11 @@ c.Autograde.autograde_preprocessors = [
 ]
 # The training test's results per distinct model, reused by a regrade (resnet_course.grader.training_cache).
 c.TrustedVerdicts.training_cache_dir = os.path.join(ROOT, "autograder", "training-cache")
-# What judging one submission may cost, on both grading paths (resnet_course.grader.judge_process):
-# 2 minutes per cell (the judges file allows the training test 25), 30 minutes in all, 6 GiB.
-c.TrustedVerdicts.judges_cell_seconds = 120
-c.TrustedVerdicts.judges_submission_seconds = 1800
-c.TrustedVerdicts.judges_memory_bytes = 6 * 1024**3
+# What judging one submission may cost, on both grading paths: JudgesLimits' defaults in
+# resnet_course.grader.judge_process (2 minutes per cell, the judges file allows the training test 25;
+# 30 minutes in all; 6 GiB), each overridden by RESNET_JUDGES_CELL_SECONDS, _SUBMISSION_SECONDS and
+# _MEMORY_BYTES in the grader's environment. A value set here wins over both, for example:
+# c.TrustedVerdicts.judges_memory_bytes = 8 * 1024**3
 # --- end of sandboxed kernel block ----------------------------------------------------
 
 # --- Late submissions ------------------------------------------------------------------

@@ -87,6 +87,43 @@ def test_evidence_that_breaks_the_judges_fails_only_that_students_cell(course, t
     assert toy_course.report(course)["ann"]["status"] == "graded"
 
 
+#: A judge whose memory use the student's answer decides, as a judge that copies a student's model does.
+ALLOCATING_JUDGE = """
+
+def judge_normalize_or_allocate(payload, arguments):
+    for result in payload.get("results", []):
+        value = result.get("value")
+        if isinstance(value, str) and value.startswith("allocate "):
+            b"x" * int(value.split()[1])  # written, so the pages are really used
+    return judge_normalize(payload, arguments)
+
+
+JUDGES["test_normalize"] = ("normalize", judge_normalize_or_allocate)
+"""
+JUDGES_MEMORY_BYTES = 1024**3
+
+
+@pytest.mark.parametrize("path", ["G", "P"])
+def test_evidence_that_exhausts_the_judges_memory_fails_only_that_students_cell(course, tmp_path, path):
+    """A real allocation past the judges' memory limit (1 GiB here, from the course's variable), not a stand-in."""
+    judges = judges_file(course)
+    judges.write_text(judges.read_text() + ALLOCATING_JUDGE)
+    # Right on the self-check's vectors, so the cell runs clean and only the judges meet the answer.
+    allocate = f'if list(v) == [0, 0, 5]:\n        return "allocate {4 * JUDGES_MEMORY_BYTES}"\n'
+    submit(course, "ann", allocate + "    return np.asarray(v, dtype=float) / np.linalg.norm(v)")
+    submit(course, "bob", "return np.asarray(v, dtype=float) / np.linalg.norm(v)")
+    env = {"RESNET_COURSE_CACHE_DIR": str(tmp_path / "c"), "RESNET_JUDGES_MEMORY_BYTES": str(JUDGES_MEMORY_BYTES)}
+    if path == "G":
+        result = toy_course.grader(course, "autograde", "toy", "--workers", "1", extra_env=env)
+    else:
+        result = toy_course.nbgrader(course, "autograde", "toy", extra_env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert toy_course.scores(course) == {"ann": 1.0, "bob": 3.0}, result.stderr[-3000:]
+    graded = nbformat.read(course / "autograder" / "autograded" / "ann" / "toy" / "toy.ipynb", as_version=4)
+    (normalize,) = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_normalize"]
+    assert "memory" in json.dumps(normalize.outputs), normalize.outputs
+
+
 def test_plain_nbgrader_stops_too_when_the_judges_fail_the_master(course, tmp_path):
     judges = judges_file(course)
     judges.write_text(judges.read_text().replace("value != a + b", "value != a + b + 1"))

@@ -160,6 +160,12 @@ def judge_cell(
         verdict = judge(payload, challenge.get(key), **{name: value for name, value in extra.items() if name in wanted})
     except AssertionError as error:
         return Verdict(False, str(error) or "wrong answer")
+    except MemoryError:  # the process's limit (JudgesLimits.memory_bytes), reached on this cell's evidence
+        return Verdict(
+            False,
+            "the grader ran out of memory judging what the cell handed over (the judges' memory limit); "
+            "hand over a smaller model or value",
+        )
     except Exception as error:  # the student's model or values broke the judge's computation
         problem = f"{type(error).__name__}: {error}"[:800]
         return Verdict(False, f"the grader could not use what the cell handed over: {problem}")
