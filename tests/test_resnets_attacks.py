@@ -1,4 +1,5 @@
-"""Scoring attacks on the real resnets notebook, graded by the course's grader with trusted verdicts.
+"""Scoring attacks on the real resnets notebook, on both grading paths: the course's grader and plain
+``nbgrader autograde`` through the course's ``nbgrader_config.py``, both with trusted verdicts.
 
 Three students hand in the same wrong solution as ``no_final_relu`` (the identity block
 misses its final ReLU) plus an attack: a forged display of a pass and of evidence, an
@@ -9,19 +10,26 @@ what earns nothing: a ResNet50 that ignores its ``input_shape`` (it loses the ot
 cell), a ``keras.applications`` model at another size (every ResNet50 cell), and the
 course's own BatchNorm recompute imported in place of their own (the recompute cell: it
 cannot be imported in the sandbox). The training test is skipped
-(``RESNET_COURSE_TRAINING_TEST=skip``): the scores compared exclude its 5 points.
+(``RESNET_COURSE_TRAINING_TEST=skip``): the scores compared exclude its 5 points. Plain nbgrader
+grades one submission at a time, so it gets the reference, one of the older attacks and the three
+of what a student did not write.
 """
 
 import html
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from fixtures import toy_course
 
 from resnet_course.grader.autograde import autograde, settings_for
 from resnet_course.grader.nbgrader_steps import generate_assignment, generate_feedback
 from resnet_course.instructor.demo import demo_course
 from resnet_course.instructor.sample_class import SAMPLE_CLASS, write_sample_class
-from resnet_course.paths import SOLUTIONS_DIR
+from resnet_course.paths import REPO_ROOT, SOLUTIONS_DIR
 from resnet_course.sandbox.limits import SandboxLimits
 
 pytestmark = [pytest.mark.requires_tool("bwrap"), pytest.mark.slow]
@@ -94,6 +102,25 @@ def _insert_attack(path, code: str, after: str = "identity_block") -> None:
     path.write_text(json.dumps(notebook, indent=1))
 
 
+def write_attack_class(submitted: Path, attacks=tuple(ATTACKS), reference_attacks=tuple(REFERENCE_ATTACKS)) -> None:
+    """The reference, no_final_relu and each named attack, in nbgrader's ``submitted/<student>/resnets/``."""
+    students = [s for s in SAMPLE_CLASS if s.student_id in ("reference", "no_final_relu")]
+    write_sample_class(submitted, students)
+    wrong = submitted / "no_final_relu" / "resnets" / "resnets.ipynb"
+    for name in attacks:
+        target = submitted / name / "resnets"
+        target.mkdir(parents=True)
+        (target / "resnets.ipynb").write_text(wrong.read_text())
+        _insert_attack(target / "resnets.ipynb", ATTACKS[name])
+    right = submitted / "reference" / "resnets" / "resnets.ipynb"
+    for name in reference_attacks:
+        after, code, _ = REFERENCE_ATTACKS[name]
+        target = submitted / name / "resnets"
+        target.mkdir(parents=True)
+        (target / "resnets.ipynb").write_text(right.read_text())
+        _insert_attack(target / "resnets.ipynb", code, after)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     import os
@@ -101,20 +128,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("resnets-attacks")
     course = demo_course(root)
     generate_assignment(course, "resnets")
-    students = [s for s in SAMPLE_CLASS if s.student_id in ("reference", "no_final_relu")]
-    write_sample_class(root / "submitted", students)
-    wrong = root / "submitted" / "no_final_relu" / "resnets" / "resnets.ipynb"
-    for name, code in ATTACKS.items():
-        target = root / "submitted" / name / "resnets"
-        target.mkdir(parents=True)
-        (target / "resnets.ipynb").write_text(wrong.read_text())
-        _insert_attack(target / "resnets.ipynb", code)
-    right = root / "submitted" / "reference" / "resnets" / "resnets.ipynb"
-    for name, (after, code, _) in REFERENCE_ATTACKS.items():
-        target = root / "submitted" / name / "resnets"
-        target.mkdir(parents=True)
-        (target / "resnets.ipynb").write_text(right.read_text())
-        _insert_attack(target / "resnets.ipynb", code, after)
+    write_attack_class(root / "submitted")
     previous = os.environ.get("RESNET_COURSE_TRAINING_TEST")
     os.environ["RESNET_COURSE_TRAINING_TEST"] = "skip"
     try:
@@ -167,3 +181,55 @@ def test_feedback_of_the_history_printer_has_no_hidden_test_line(graded):
     skipped = ("#", '"""', "from ", "import ")
     hidden = [line.strip() for line in judges if len(line.strip()) > 24 and not line.strip().startswith(skipped)]
     assert [line for line in hidden if line in page] == []
+
+
+#: The plain path grades one submission at a time: the reference, one older attack and the three classes
+#: of what a student did not write (a hard-coded argument, a borrowed model, an imported solution).
+PLAIN_ATTACKS = ("attack_forged_display",)
+PLAIN_REFERENCE_ATTACKS = tuple(REFERENCE_ATTACKS)
+
+
+@pytest.fixture(scope="module")
+def graded_plain(tmp_path_factory):
+    """``nbgrader autograde resnets`` in a course folder set up as the README's: nbgrader_config.py and solutions/."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path_factory.mktemp("resnets-attacks-plain") / "course"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    (root / "solutions").mkdir()
+    shutil.copy(SOLUTIONS_DIR / "header.ipynb", root / "solutions")
+    shutil.copytree(SOLUTIONS_DIR / "resnets", root / "solutions" / "resnets")
+    submitted = root / "autograder" / "submitted"
+    write_attack_class(submitted, PLAIN_ATTACKS, PLAIN_REFERENCE_ATTACKS)
+    shutil.rmtree(submitted / "no_final_relu")  # its score is reference - 4 on the grader's path (above)
+    environment = toy_course.environment({"RESNET_COURSE_TRAINING_TEST": "skip"})
+    for arguments in (["generate_assignment", "resnets", "--force"], ["autograde", "resnets"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *arguments],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    with Gradebook(f"sqlite:///{root / 'autograder' / 'gradebook.db'}") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions("resnets")}
+    return {"scores": scores, "stderr": result.stderr}
+
+
+def test_plain_path_gives_the_reference_its_points(graded_plain):
+    assert graded_plain["scores"]["reference"] == _points_without_training(), graded_plain["stderr"][-3000:]
+
+
+@pytest.mark.parametrize("attack", PLAIN_ATTACKS)
+def test_plain_path_an_attack_earns_what_the_same_answers_earn_without_it(graded_plain, attack):
+    scores = graded_plain["scores"]
+    assert scores[attack] == scores["reference"] - 4, graded_plain["stderr"][-3000:]  # no_final_relu's score
+
+
+@pytest.mark.parametrize("attack", PLAIN_REFERENCE_ATTACKS)
+def test_plain_path_what_a_student_did_not_write_earns_nothing(graded_plain, attack):
+    scores = graded_plain["scores"]
+    assert scores[attack] == scores["reference"] - REFERENCE_ATTACKS[attack][2], graded_plain["stderr"][-3000:]
