@@ -81,7 +81,8 @@ class JobResult:
             the instructor's fault, so the coordinator stops the run).
         stages: Seconds per grading stage (sandbox start, notebook execution, evidence reading,
             the judges' process, each judge).
-        training_cache: Per cached judgement, ``hit`` or ``miss`` and the start of its key.
+        training_cache: Per cached judgement, ``hit``, ``miss`` (judged and stored) or ``unused`` (nothing
+            found or stored: not trained, or its training did not end), and the start of its key.
         cpu_seconds: CPU time of the grading process and every process it waited for.
     """
 

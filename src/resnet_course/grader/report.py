@@ -27,7 +27,7 @@ class StudentReport:
         notes: Every observation (dropped files, restored cells, kernel events, tampering).
         seconds: Time the grading job took.
         stages: Seconds per grading stage (``job_types.JobResult.stages``).
-        training_cache: Per cached judgement, ``hit`` or ``miss``.
+        training_cache: Per cached judgement, ``hit``, ``miss`` or ``unused``.
         cpu_seconds: CPU time of the grading job's processes.
     """
 

@@ -157,9 +157,12 @@ class TrustedVerdicts(Preprocessor):
         if judged:
             stages["judges process"] = round(judged.process_seconds, 3)
             stages.update({f"judge {grade_id}": seconds for grade_id, seconds in judged.seconds.items()})
+        stored = judged.memos if judged else {}
         for grade_id, key in keys.items():
-            hit = request["memo"].get(grade_id) is not None
-            resources.setdefault("training_cache", {})[grade_id] = f"{'hit' if hit else 'miss'} {key[:16]}"
+            # "unused": nothing found and nothing stored (the model was not trained, or its training did not end).
+            found = request["memo"].get(grade_id) is not None
+            outcome = "hit" if found else "miss" if grade_id in stored else "unused"
+            resources.setdefault("training_cache", {})[grade_id] = f"{outcome} {key[:16]}"
         for cell in graded:
             grade_id = cell.metadata.nbgrader["grade_id"]
             cell.outputs = _verdict_outputs(verdicts[grade_id], errored[grade_id])
