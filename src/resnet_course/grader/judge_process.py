@@ -9,8 +9,8 @@ Limits (:class:`JudgesLimits`, the same on both grading paths): each cell
 has a time limit (``JUDGES["cell_seconds"]``, longer for the cells a judges
 file lists in ``CELL_SECONDS``, such as the training test), the whole
 submission a budget of judges' time, and the process a memory limit.
-Verdicts come back one bounded JSON line each (a message is cut to
-:data:`MAX_MESSAGE_CHARS`), so a limit hit while judging one cell fails
+Verdicts come back one bounded JSON line each (a message is bounded by
+``judging.bounded_message``), so a limit hit while judging one cell fails
 that cell only: the rest are judged in a new process while the budget
 lasts, and no submission costs more than its budget.
 
@@ -34,7 +34,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from .judging import JUDGES_FOLDER, JudgesError, Memo, Verdict, check_coverage, judge_cell, load_judges
+from .judging import (
+    JUDGES_FOLDER,
+    MAX_MESSAGE_CHARS,
+    JudgesError,
+    Memo,
+    Verdict,
+    check_coverage,
+    judge_cell,
+    load_judges,
+)
 
 VERDICT_PREFIX = "@@verdict "
 MEMO_PREFIX = "@@memo "
@@ -42,8 +51,6 @@ FAULT_PREFIX = "@@judges-fault "
 REQUEST_FILE = "request.json"
 #: Passed into the judges' process (for example ``RESNET_COURSE_TRAINING_TEST=skip``).
 FORWARDED_VARIABLES = ("RESNET_COURSE_TRAINING_TEST", "RESNET_COURSE_JUDGES_PRECISION")
-#: The longest message a verdict carries: a judge quoting a student's value cannot make it longer.
-MAX_MESSAGE_CHARS = 2000
 #: Environment variables that set the judges' limits on both grading paths.
 LIMIT_VARIABLES = {
     "cell_seconds": "RESNET_JUDGES_CELL_SECONDS",

@@ -24,6 +24,8 @@ submission). The module defines:
 A judge sees only data. Whatever it raises about the evidence is the
 student's answer being wrong; a judges file that cannot be loaded, or a
 grade id it does not cover, is the instructor's fault and stops grading.
+Every verdict's message passes through :func:`bounded_message`, so a judge
+may quote the evidence without measuring it first.
 """
 
 from __future__ import annotations
@@ -33,11 +35,29 @@ import hashlib
 import importlib.util
 import inspect
 import random
+import re
 import sys
 from pathlib import Path
 
 JUDGES_FOLDER = "grader_only"
 JUDGES_FILE = "judges.py"
+#: The longest verdict message the student reads: one bounded line per verdict, whatever the evidence held.
+MAX_MESSAGE_CHARS = 2000
+#: The longest run of characters without a space that a message quotes whole. Longer runs are a student's
+#: value (a name, a number, an error text) and are cut in the middle, so the judge's own words around it stay.
+MAX_QUOTED_RUN = 120
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_QUOTED_RUN + 1))
+
+
+def bounded_message(text: str) -> str:
+    """``text`` with every over-long run of characters cut in the middle, then cut to :data:`MAX_MESSAGE_CHARS`."""
+
+    def shorten(match: re.Match) -> str:
+        run = match.group(0)
+        return f"{run[:40]}…[{len(run) - 80:,} characters cut]…{run[-40:]}"
+
+    text = _LONG_RUN.sub(shorten, str(text))
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +162,16 @@ def judge_cell(
     everything: dict | None = None,
     memo: Memo | None = None,
 ) -> Verdict:
-    """Judge one graded cell from the evidence its own outputs carried (``everything``: all cells' evidence by key)."""
+    """Judge one graded cell from the evidence its own outputs carried (``everything``: all cells' evidence by key).
+
+    Returns:
+        The judge's verdict, its message bounded by :func:`bounded_message`.
+    """
+    verdict = _judge(judges, grade_id, evidence, challenge, earlier, everything, memo)
+    return Verdict(verdict.passed, bounded_message(verdict.message))
+
+
+def _judge(judges, grade_id, evidence, challenge, earlier, everything, memo) -> Verdict:
     key, judge = judges.JUDGES[grade_id]
     payload = evidence.get(key)
     if payload is None:
