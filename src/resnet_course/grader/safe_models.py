@@ -15,6 +15,18 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 2000
 #: Layers that carry Python code (a function or a pickled object) in their configuration.
 CODE_CARRYING = {"Lambda", "TFOpLambda", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+#: How each backend says that allocating a layer's weights failed (TensorFlow, JAX, torch).
+OUT_OF_MEMORY_SIGNS = (
+    "ResourceExhausted",
+    "RESOURCE_EXHAUSTED",
+    "OOM when allocating",
+    "out of memory",
+    "can't allocate",
+)
+OUT_OF_MEMORY_REASON = (
+    "building the model ran out of the grader's memory (the judges' memory limit): its layers hold far more "
+    "weights than the exercise asks for; build it with the sizes the exercise gives"
+)
 
 
 class UnsafeModel(ValueError):
@@ -43,7 +55,9 @@ def load_model(config_json: str):
     """The ``keras.Model`` a JSON configuration describes.
 
     Raises:
-        UnsafeModel: the configuration is too large, not a functional model, or names non-Keras classes.
+        UnsafeModel: the configuration is too large, not a functional model, names non-Keras classes, or
+            describes weights that do not fit in the judges' memory (a Keras backend's allocation error
+            is a student's evidence, not a fault of the grader).
     """
     if not isinstance(config_json, str) or len(config_json) > MAX_CONFIG_BYTES:
         raise UnsafeModel("the model's configuration is missing or too large")
@@ -63,6 +77,11 @@ def load_model(config_json: str):
     try:
         with silenced_stderr():
             return keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except MemoryError:
+        raise UnsafeModel(OUT_OF_MEMORY_REASON) from None
     except Exception as error:
-        problem = f"{type(error).__name__}: {error}"[:600]
+        problem = f"{type(error).__name__}: {error}"
+        if any(sign in problem for sign in OUT_OF_MEMORY_SIGNS):
+            raise UnsafeModel(OUT_OF_MEMORY_REASON) from None
+        problem = problem[:600]
         raise UnsafeModel(f"the model could not be rebuilt from its configuration ({problem})") from None
