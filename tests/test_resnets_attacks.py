@@ -57,6 +57,35 @@ ATTACKS = {
 }
 
 
+def _points(prefixes: tuple[str, ...]) -> int:
+    cells = json.loads((SOLUTIONS_DIR / "resnets" / "resnets.ipynb").read_text())["cells"]
+    graded = [c["metadata"]["nbgrader"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    return sum(int(m["points"]) for m in graded if m["grade_id"].startswith(prefixes))
+
+
+#: Every cell the judges decide from a model the kernel handed over (both blocks and ResNet50).
+MODEL_CELL_POINTS = _points(("test_identity_block", "test_convolutional_block", "test_ResNet50"))
+
+#: Evidence aimed at the judges themselves: every model the kernel hands over is replaced by a configuration
+#: (``keras.Model.to_json`` is the student's to redefine) that makes the judges' verdict text 1.5 MB long, or
+#: whose one Dense layer holds 16384 x 262144 weights (17 GB, past any judges' memory limit).
+OVERSIZED_VERDICT = (
+    "import json\n"
+    "import keras\n"
+    "_layer = {'module': 'x' * 1_500_000, 'class_name': 'Dense', 'config': {}}\n"
+    "_forged = json.dumps({'class_name': 'Functional', 'config': {'layers': [_layer]}})\n"
+    "keras.Model.to_json = lambda self, **kwargs: _forged\n"
+)
+JUDGES_OUT_OF_MEMORY = (
+    "import json\n"
+    "import keras\n"
+    "_inputs = keras.Input((16384,))\n"
+    "_config = json.loads(keras.Model(_inputs, keras.layers.Dense(8)(_inputs)).to_json())\n"
+    "_config['config']['layers'][1]['config']['units'] = 262144\n"
+    "_forged = json.dumps(_config)\n"
+    "keras.Model.to_json = lambda self, **kwargs: _forged\n"
+)
+
 #: Attacks on the reference: (the cell they follow, their code, the points the answer deserves to lose).
 REFERENCE_ATTACKS = {
     "attack_hard_coded_input_shape": (
@@ -80,6 +109,9 @@ REFERENCE_ATTACKS = {
         ")\n",
         2,  # the recompute cell
     ),
+    # The judges fail on this student's evidence: every model cell is lost, the run goes on (issue: derail).
+    "attack_oversized_verdict": ("identity_block", OVERSIZED_VERDICT, MODEL_CELL_POINTS),
+    "attack_judges_out_of_memory": ("identity_block", JUDGES_OUT_OF_MEMORY, MODEL_CELL_POINTS),
 }
 
 
@@ -145,6 +177,25 @@ def graded(tmp_path_factory):
     return {"course": course, "root": root, "reports": reports, "scores": scores}
 
 
+#: What the identity block's self-check cell tells each student whose evidence the judges could not weigh.
+JUDGES_FAILURE_REASONS = {
+    "attack_oversized_verdict": "only Keras' own layers can be graded",
+    "attack_judges_out_of_memory": "ran out of the grader's memory (the judges' memory limit)",
+}
+
+
+def assert_judges_failure_reasons(autograded: Path) -> None:
+    """Each such student's graded notebook names the cause in the cell, and quotes no more than a bounded verdict."""
+    for student, reason in JUDGES_FAILURE_REASONS.items():
+        notebook = json.loads((autograded / student / "resnets" / "resnets.ipynb").read_text())
+        (cell,) = [
+            c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "test_identity_block"
+        ]
+        assert reason in json.dumps(cell["outputs"]), (student, cell["outputs"])
+        outputs = json.dumps([c.get("outputs", []) for c in notebook["cells"] if c["cell_type"] == "code"])
+        assert len(outputs) < 200_000, (student, len(outputs))
+
+
 def _points_without_training() -> float:
     cells = json.loads((SOLUTIONS_DIR / "resnets" / "resnets.ipynb").read_text())["cells"]
     points = [c["metadata"]["nbgrader"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
@@ -168,6 +219,11 @@ def test_an_attack_earns_what_the_same_answers_earn_without_it(graded, attack):
 def test_what_a_student_did_not_write_earns_nothing(graded, attack):
     lost = REFERENCE_ATTACKS[attack][2]
     assert graded["scores"][attack] == graded["scores"]["reference"] - lost, graded["reports"][attack]
+
+
+def test_judges_failing_on_a_students_evidence_say_why_in_that_students_cell(graded):
+    assert_judges_failure_reasons(graded["root"] / "autograded")
+    assert {graded["reports"][student].status for student in JUDGES_FAILURE_REASONS} == {"graded"}
 
 
 def test_feedback_of_the_history_printer_has_no_hidden_test_line(graded):
@@ -216,7 +272,7 @@ def graded_plain(tmp_path_factory):
         assert result.returncode == 0, result.stderr[-3000:]
     with Gradebook(f"sqlite:///{root / 'autograder' / 'gradebook.db'}") as gradebook:
         scores = {s.student.id: s.score for s in gradebook.assignment_submissions("resnets")}
-    return {"scores": scores, "stderr": result.stderr}
+    return {"scores": scores, "stderr": result.stderr, "autograded": root / "autograder" / "autograded"}
 
 
 def test_plain_path_gives_the_reference_its_points(graded_plain):
@@ -233,3 +289,7 @@ def test_plain_path_an_attack_earns_what_the_same_answers_earn_without_it(graded
 def test_plain_path_what_a_student_did_not_write_earns_nothing(graded_plain, attack):
     scores = graded_plain["scores"]
     assert scores[attack] == scores["reference"] - REFERENCE_ATTACKS[attack][2], graded_plain["stderr"][-3000:]
+
+
+def test_plain_path_judges_failing_on_a_students_evidence_say_why_in_that_students_cell(graded_plain):
+    assert_judges_failure_reasons(graded_plain["autograded"])
