@@ -4,10 +4,12 @@
   once, before nbgrader writes the first submission's gradebook entry (the
   sandbox's, then the judges' on the master's own answers,
   ``judges_preflight.py``), and refuses each submission that holds a symbolic
-  link (``plain_refusals.py``). Unlike the course's grader, which caps each
-  job's fresh process, it leaves nbgrader's one long-lived process uncapped:
-  RLIMIT_DATA counts every thread's malloc arena, and a 2 GiB cap failed a
-  flooding submission that the grader's path grades.
+  link or a notebook over the grader's size limit (``plain_refusals.py``).
+  Unlike the course's grader, which caps each job's fresh process, it bounds
+  what enters nbgrader's one long-lived process instead of capping it: the
+  notebook's size here, the kernel's output in the sandbox's relay, and the
+  judges' verdicts. RLIMIT_DATA counts every thread's malloc arena, and a
+  2 GiB cap failed a flooding submission that the grader's path grades.
 * :class:`SandboxCheckedExecute` replaces nbgrader's ``Execute`` (and takes
   its ``c.Execute`` settings): when a kernel fails to start it runs the
   pre-flight again, and if the sandbox is at fault, it removes the entry
@@ -30,13 +32,13 @@ from nbgrader.preprocessors import Execute
 from resnet_course.sandbox import preflight
 
 from .kernel_messages import MalformedMessagesTolerated
-from .plain_refusals import record_not_graded, refuse_linked_submission
+from .plain_refusals import record_not_graded, refuse_linked_or_oversized
 
 
 def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | None = None, **_rest) -> None:
     """Stop the run, before anything is written, unless the sandbox works (checked once per process).
 
-    Then refuse this submission if it holds a symbolic link (``plain_refusals.py``).
+    Then refuse this submission if it holds a symbolic link or an oversized notebook (``plain_refusals.py``).
     """
     try:
         preflight.check_once(installed_kernel=True)
@@ -46,7 +48,7 @@ def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | 
     if assignment not in _JUDGES_CHECKED:
         _check_judges(assignment)
         _JUDGES_CHECKED.add(assignment)
-    refuse_linked_submission(assignment, student, notebooks if notebooks is not None else [])
+    refuse_linked_or_oversized(assignment, student, notebooks if notebooks is not None else [])
 
 
 #: Assignments whose judges passed on the master in this process.

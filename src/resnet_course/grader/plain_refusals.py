@@ -1,9 +1,9 @@
-"""Plain ``nbgrader autograde``: refuse a submission that holds a symbolic link, before it is graded.
+"""Plain ``nbgrader autograde``: refuse a submission that holds a symbolic link or an oversized notebook.
 
 nbgrader copies a submission's files (following links) in
 ``init_assignment``, right after ``Autograde.pre_convert_hook``; no
 configuration point runs earlier for each submission, and an exception
-from the hook is only logged. So :func:`refuse_linked_submission`, called
+from the hook is only logged. So :func:`refuse_linked_or_oversized`, called
 from the hook, empties the list of notebooks nbgrader is about to grade
 (the very list it passes to the hook). nbgrader then fails that submission
 ("No notebooks found") and deletes its autograded folder, with whatever it
@@ -25,14 +25,14 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import report
 from .course import REPORTS_FOLDER
-from .submissions import find_links, link_refusal
+from .submissions import MAX_FILE_BYTES, find_links, link_refusal, oversize_reason
 from .text_safety import escaped
 
 _pending_removals: list[tuple[str, str, str]] = []  # (db_url, assignment, student)
 
 
-def refuse_linked_submission(assignment: str, student: str, notebooks: list[str]) -> bool:
-    """Refuse the submission when it holds a link; return whether it was refused.
+def refuse_linked_or_oversized(assignment: str, student: str, notebooks: list[str]) -> bool:
+    """Refuse the submission when it holds a link or a notebook over the size limit; return whether it was refused.
 
     Args:
         assignment: The assignment id nbgrader was given (may be a pattern such as ``*``).
@@ -50,9 +50,14 @@ def refuse_linked_submission(assignment: str, student: str, notebooks: list[str]
         links = find_links(submitted_root, student, assignment)
     except OSError as error:  # fail closed: what cannot be checked is not graded
         links = [f"the folder could not be checked: {error}"]
-    if not links:
-        return False
-    reason = link_refusal(links)
+    if links:
+        reason = link_refusal(links)
+    else:
+        sizes = {Path(notebook).name: Path(notebook).lstat().st_size for notebook in notebooks}
+        oversized = {name: size for name, size in sizes.items() if size > MAX_FILE_BYTES}
+        if not oversized:
+            return False
+        reason = "; ".join(f"refused {name}: {oversize_reason(size)}" for name, size in oversized.items())
     notebooks.clear()
     print(f"[resnet-course] {escaped(student)}: could not be graded: {escaped(reason)}", file=sys.stderr)
     db_url = _db_url()

@@ -77,6 +77,15 @@ def link_refusal(links: list[str]) -> str:
     )
 
 
+def oversize_reason(size: int, max_file_bytes: int = MAX_FILE_BYTES) -> str:
+    """Why a file of ``size`` bytes is not taken, and what the student can do (the same on both grading paths)."""
+    return (
+        f"{size / 2**20:.0f} MiB is over the grader's limit of {max_file_bytes // 2**20} MiB a file; "
+        "clear the notebook's outputs (Kernel > Restart Kernel and Clear Outputs of All Cells) and leave large "
+        "data files out, then submit again"
+    )
+
+
 def read_submission(
     folder: Path, student: str, max_file_bytes: int = MAX_FILE_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES
 ) -> Submission:
@@ -115,8 +124,11 @@ def read_submission(
                 notes.append(f"ignored {relative}: it would shadow the installed module '{name.split('.')[0]}'")
                 continue
             size = path.lstat().st_size
-            if size > max_file_bytes or total + size > max_total_bytes:
-                notes.append(f"ignored {relative}: {size // 1024} KiB is over the submission size limit")
+            if size > max_file_bytes:
+                notes.append(f"ignored {relative}: {oversize_reason(size, max_file_bytes)}")
+                continue
+            if total + size > max_total_bytes:
+                notes.append(f"ignored {relative}: the submission's files are over {max_total_bytes // 2**20} MiB")
                 continue
             total += size
             files[relative] = path.read_bytes()
