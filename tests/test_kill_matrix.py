@@ -8,13 +8,17 @@ correct alternative must pass its self-check and earn every hidden point.
 The hidden side goes only through ``fixtures.hidden_tests.hidden_test_scores``.
 The whole matrix takes several minutes, so it is marked slow and writes
 ``artifacts/kill-matrix.md``; a few entries of each kind run in the fast suite.
+The slow tests compute every row first, in two processes (:func:`matrix`): an
+entry is mostly single-threaded Python (building models), so two at a time use
+both cores of the CI machine.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
+import multiprocessing
+import os
 
 import pytest
 from fixtures.hidden_tests import hidden_test_scores
@@ -29,9 +33,18 @@ ENTRIES = {entry.name: entry for entry in MISTAKES + ALTERNATIVES}
 FAST = ("identity_without_final_relu", "resnet_stem_without_relu", "resnet_global_average_pooling_head")
 
 
-@functools.lru_cache(maxsize=None)
+#: Rows computed by the worker processes, by entry name.
+_ROWS: dict[str, tuple] = {}
+
+
 def row(name: str) -> tuple[str, float, float, dict]:
     """(self-check message or "", hidden points earned, possible, per-cell scores) for one entry."""
+    if name not in _ROWS:
+        _ROWS[name] = _computed_row(name)
+    return _ROWS[name]
+
+
+def _computed_row(name: str) -> tuple[str, float, float, dict]:
     entry = ENTRIES[name]
     message = ""
     with contextlib.redirect_stdout(io.StringIO()), silenced_stderr():
@@ -45,6 +58,23 @@ def row(name: str) -> tuple[str, float, float, dict]:
     earned = sum(score[0] for score in scores.values())
     possible = sum(score[1] for score in scores.values())
     return message, earned, possible, scores
+
+
+#: Processes computing the matrix's rows (RESNET_KILL_MATRIX_WORKERS; 1 computes them in this process).
+WORKERS = int(os.environ.get("RESNET_KILL_MATRIX_WORKERS", "2"))
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    """Every entry's row, computed ``WORKERS`` at a time in fresh processes and kept in :func:`row`'s cache."""
+    names = [entry.name for entry in MISTAKES + ALTERNATIVES]
+    if WORKERS > 1:
+        # spawn: a fresh interpreter per worker, never a fork of this one with TensorFlow's threads running.
+        with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+            rows = dict(zip(names, pool.map(row, names, chunksize=1)))
+        for name, computed in rows.items():
+            _ROWS[name] = computed
+    return {name: row(name) for name in names}
 
 
 def assert_killed(name: str):
@@ -78,13 +108,13 @@ def test_reference_earns_every_hidden_point():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", MISTAKES, ids=lambda entry: entry.name)
-def test_every_mistake_is_caught_by_the_self_check_and_costs_hidden_points(entry):
+def test_every_mistake_is_caught_by_the_self_check_and_costs_hidden_points(matrix, entry):
     assert_killed(entry.name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", ALTERNATIVES, ids=lambda entry: entry.name)
-def test_every_alternative_passes_the_self_check_and_earns_every_hidden_point(entry):
+def test_every_alternative_passes_the_self_check_and_earns_every_hidden_point(matrix, entry):
     assert_full_marks(entry.name)
 
 
@@ -93,7 +123,7 @@ def _cell(text: str) -> str:
 
 
 @pytest.mark.slow
-def test_matrix_is_written_as_a_table(capsys):
+def test_matrix_is_written_as_a_table(matrix, capsys):
     lines = [
         "| entry | kind | exercise | self-check | message (start) | hidden points of the exercise |",
         "|---|---|---|---|---|---|",
