@@ -1,6 +1,6 @@
 """Child process of a grading job: nbgrader autograde in a private course root.
 
-Usage: ``python -m resnet_course.grader.job_runner ROOT`` where ROOT holds
+Usage: ``python -m resnet_course.grader.jobs.job_runner ROOT`` where ROOT holds
 ``job.json``, ``source/``, ``autograder/submitted/`` and a template
 ``autograder/gradebook.db`` (see ``job.py``). Writes ``ROOT/result.json``.
 The notebook runs in a sandboxed kernel (``execute.SandboxedExecute``);
@@ -24,11 +24,11 @@ from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, Ignor
 from nbgrader.utils import capture_log
 from traitlets.config import Config
 
-from .demonstrations import RestoreDemonstrations, SkipDemonstrations
-from .execute import SandboxedExecute
+from ..judges.judging import JUDGES_FOLDER
+from ..pipeline.demonstrations import RestoreDemonstrations, SkipDemonstrations
+from ..pipeline.execute import SandboxedExecute
+from ..pipeline.trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
 from .job_types import JobResult
-from .judging import JUDGES_FOLDER
-from .trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
 
 LOG_TAIL = 6000
 TIMINGS_FILE = "stage-times.json"

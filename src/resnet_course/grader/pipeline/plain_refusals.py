@@ -9,7 +9,7 @@ from the hook, empties the list of notebooks nbgrader is about to grade
 ("No notebooks found") and deletes its autograded folder, with whatever it
 copied through a link, before any kernel starts: nothing read through a
 link is run, shown or graded. The refusal and its reason go into the
-grader's report (``report.py``), so ``python -m resnet_course.grader
+grader's report (``reports/report.py``), so ``python -m resnet_course.grader
 export`` lists the submission as "could not be graded"; the gradebook entry
 nbgrader creates on the way is removed once nbgrader is past it (at the next
 submission or when the run ends), unless it holds scores of an earlier run.
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import report
-from .course import REPORTS_FOLDER
-from .submissions import find_links, link_refusal
-from .text_safety import escaped
+from ..jobs.course import REPORTS_FOLDER
+from ..jobs.submissions import find_links, link_refusal
+from ..reports import report
+from ..reports.text_safety import escaped
 
 _pending_removals: list[tuple[str, str, str]] = []  # (db_url, assignment, student)
 

@@ -21,7 +21,7 @@ class GradingSettings:
         wall_seconds: Time one job may take in all.
         late_penalty: The course's late-submission policy as nbgrader_config.py sets it:
             ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
-        training_cache_dir: The course's training cache (``training_cache.py``), or None for none.
+        training_cache_dir: The course's training cache (``judges/training_cache.py``), or None for none.
         judges_limits: ``judge_process.JudgesLimits`` as a dict: what judging one submission may cost.
     """
 

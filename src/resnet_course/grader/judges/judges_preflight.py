@@ -9,7 +9,7 @@ submission's, and fails only its own cells (``judge_process.py``).
 
 The master's evidence comes from running its imports, solution and graded
 cells (not its demonstrations) in a child process of the instructor's
-Python (``python -m resnet_course.grader.judges_preflight``: the master is
+Python (``python -m resnet_course.grader.judges.judges_preflight``: the master is
 trusted code, and the child keeps its Keras state out of the grader), with
 the pre-flight's challenge written beside it. The judges then decide every
 graded cell in their usual sandbox. The training test is left out: it
@@ -125,7 +125,7 @@ def _run_master(notebook: Path, judges_folder: Path, folder: Path, out: Path) ->
     from resnet_course import evidence
     from resnet_course.evidence import CHALLENGE_FILE
 
-    from .demonstrations import fingerprint, read_fingerprints
+    from ..pipeline.demonstrations import fingerprint, read_fingerprints
 
     os.chdir(folder)
     sys.path.insert(0, str(notebook.parent))  # the assignment's own modules, as graded notebooks find them

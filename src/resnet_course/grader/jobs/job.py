@@ -76,7 +76,7 @@ def _run_runner(root: Path, timeout: int) -> str | None:
     log_path = root / "runner.log"
     if not multiprocessing.current_process().daemon:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["resnet_course.grader.job_runner"])
+        context.set_forkserver_preload(["resnet_course.grader.jobs.job_runner"])
         from . import job_runner
 
         child = context.Process(target=job_runner.child_main, args=(str(root), str(log_path), _runner_environment()))
@@ -90,7 +90,7 @@ def _run_runner(root: Path, timeout: int) -> str | None:
     with open(log_path, "wb") as output:
         try:
             completed = subprocess.run(
-                [sys.executable, "-m", "resnet_course.grader.job_runner", str(root)],
+                [sys.executable, "-m", "resnet_course.grader.jobs.job_runner", str(root)],
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

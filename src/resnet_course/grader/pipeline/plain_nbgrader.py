@@ -3,7 +3,7 @@
 * :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flights
   once, before nbgrader writes the first submission's gradebook entry (the
   sandbox's, then the judges' on the master's own answers,
-  ``judges_preflight.py``), and refuses each submission that holds a symbolic
+  ``judges/judges_preflight.py``), and refuses each submission that holds a symbolic
   link (``plain_refusals.py``). Unlike the course's grader, which caps each
   job's fresh process, it leaves nbgrader's one long-lived process uncapped:
   RLIMIT_DATA counts every thread's malloc arena, and a 2 GiB cap failed a
@@ -58,8 +58,8 @@ def _check_judges(assignment: str) -> None:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Application
 
-    from .judges_preflight import check_master
-    from .judging import JudgesError
+    from ..judges.judges_preflight import check_master
+    from ..judges.judging import JudgesError
     from .trusted_verdicts import TrustedVerdicts
 
     config = Application.instance().config if Application.initialized() else None
