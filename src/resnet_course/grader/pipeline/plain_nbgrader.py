@@ -24,13 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbclient.util import run_sync
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 
 from resnet_course.sandbox import preflight
 
 from .kernel_messages import MalformedMessagesTolerated
-from .plain_refusals import record_not_graded, refuse_linked_submission
+from .plain_refusals import forget_attempt, record_not_graded, refuse_linked_submission
 
 
 def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | None = None, **_rest) -> None:
@@ -105,16 +104,3 @@ class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
         record_not_graded(info["db_url"], info["assignment"], info["student"], reason)
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
-
-
-def forget_attempt(resources) -> str:
-    """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
-    info = resources["nbgrader"]
-    with Gradebook(info["db_url"]) as gradebook:
-        try:
-            submission = gradebook.find_submission(info["assignment"], info["student"])
-        except MissingEntry:
-            return info["student"]
-        if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
-            gradebook.remove_submission(info["assignment"], info["student"])
-    return info["student"]

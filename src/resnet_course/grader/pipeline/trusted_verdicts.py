@@ -41,6 +41,7 @@ from ..judges import training_cache
 from ..judges.judge_process import JudgesLimits, run_judges
 from ..judges.judging import JudgesError, answers_digest, challenge_for, judges_dir, load_judges
 from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
+from .plain_refusals import forget_attempt
 
 PASSED_MARK = "Graded outside your notebook: passed."
 FAILED_MARK = "Graded outside your notebook: not passed."
@@ -63,8 +64,6 @@ class JudgesFault(SystemExit):
 
 
 def _stop(resources, error: JudgesError):
-    from .plain_nbgrader import forget_attempt
-
     student = forget_attempt(resources)
     raise JudgesFault(f"[resnet-course] the judges failed at {student}, who was not recorded: {error}") from None
 
