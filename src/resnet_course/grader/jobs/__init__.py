@@ -9,7 +9,7 @@ Module map, in the order a run uses them:
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
 * ``template``: the student-free gradebook each job grades into;
-* ``job_types``: a job's settings, input and output (plain data);
+* ``job_types``: a job's settings, input and output (plain data), and the layout of its private course root;
 * ``parallel``: threads or Dask;
 * ``job`` / ``job_runner``: one job, run in a fresh process in a private course root
   (``job_runner`` assembles the ``pipeline``'s nbgrader steps);
