@@ -53,7 +53,7 @@ c.GenerateAssignment.preprocessors = [
 # Feedback shows results and messages, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "resnet_course.grader.feedback.HideTestCode",
+    "resnet_course.grader.pipeline.feedback.HideTestCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -79,19 +79,19 @@ except ImportError:
 # namespaces, a kernel that answers) before it writes any gradebook entry, and again
 # when a kernel cannot start; a broken sandbox stops the run with one message naming
 # the cause and the fix, and is never recorded against a student
-# (resnet_course/grader/plain_nbgrader.py). SandboxCheckedExecute takes the
+# (resnet_course/grader/pipeline/plain_nbgrader.py). SandboxCheckedExecute takes the
 # c.Execute settings above.
-c.Autograde.pre_convert_hook = "resnet_course.grader.plain_nbgrader.pre_convert_hook"
-# Trusted verdicts (resnet_course/grader/trusted_verdicts.py): the judges draw this
+c.Autograde.pre_convert_hook = "resnet_course.grader.pipeline.plain_nbgrader.pre_convert_hook"
+# Trusted verdicts (resnet_course/grader/pipeline/trusted_verdicts.py): the judges draw this
 # submission's inputs before the kernel starts and decide every graded cell from the
 # evidence it handed over, in a process of their own; the kernel's own outcome only
 # ever takes points away.
 c.Autograde.autograde_preprocessors = [
-    "resnet_course.grader.trusted_verdicts.WriteChallenge",
-    "resnet_course.grader.demonstrations.SkipDemonstrations",
-    "resnet_course.grader.plain_nbgrader.SandboxCheckedExecute",
-    "resnet_course.grader.demonstrations.RestoreDemonstrations",
-    "resnet_course.grader.trusted_verdicts.TrustedVerdicts",
+    "resnet_course.grader.pipeline.trusted_verdicts.WriteChallenge",
+    "resnet_course.grader.pipeline.demonstrations.SkipDemonstrations",
+    "resnet_course.grader.pipeline.plain_nbgrader.SandboxCheckedExecute",
+    "resnet_course.grader.pipeline.demonstrations.RestoreDemonstrations",
+    "resnet_course.grader.pipeline.trusted_verdicts.TrustedVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -99,10 +99,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# The training test's results per distinct model, reused by a regrade (resnet_course.grader.training_cache).
+# The training test's results per distinct model, reused by a regrade (resnet_course.grader.judges.training_cache).
 c.TrustedVerdicts.training_cache_dir = os.path.join(ROOT, "autograder", "training-cache")
 # What judging one submission may cost, on both grading paths: JudgesLimits' defaults in
-# resnet_course.grader.judge_process (2 minutes per cell, the judges file allows the training test 25;
+# resnet_course.grader.judges.judge_process (2 minutes per cell, the judges file allows the training test 25;
 # 30 minutes in all; 6 GiB), each overridden by RESNET_JUDGES_CELL_SECONDS, _SUBMISSION_SECONDS and
 # _MEMORY_BYTES in the grader's environment. A value set here wins over both, for example:
 # c.TrustedVerdicts.judges_memory_bytes = 8 * 1024**3

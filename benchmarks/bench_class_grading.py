@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
-    from resnet_course.grader.autograde import autograde, settings_for
-    from resnet_course.grader.parallel import default_workers
+    from resnet_course.grader.jobs.autograde import autograde, settings_for
+    from resnet_course.grader.jobs.parallel import default_workers
     from resnet_course.instructor import demo
     from resnet_course.sandbox.limits import SandboxLimits
 

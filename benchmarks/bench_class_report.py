@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from fixtures import graded_class, toy_course  # noqa: E402
 
-from resnet_course.grader.class_report import write_report  # noqa: E402
+from resnet_course.grader.reports.class_report import write_report  # noqa: E402
 
 
 def main() -> int:

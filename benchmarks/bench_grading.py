@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from fixtures import bad_submissions, toy_course  # noqa: E402
 
-from resnet_course.grader.autograde import autograde, settings_for  # noqa: E402
-from resnet_course.grader.course import Course  # noqa: E402
+from resnet_course.grader.jobs.autograde import autograde, settings_for  # noqa: E402
+from resnet_course.grader.jobs.course import Course  # noqa: E402
 from resnet_course.sandbox.limits import SandboxLimits  # noqa: E402
 
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from fixtures import bad_submissions, toy_course
 
-from resnet_course.grader import integrity
+from resnet_course.grader.jobs import integrity
 
 pytestmark = [
     pytest.mark.requires_tool("bwrap"),

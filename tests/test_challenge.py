@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resnet_course.grader.judging import Rejected, answers_digest, challenge_for, load_judges
+from resnet_course.grader.judges.judging import Rejected, answers_digest, challenge_for, load_judges
 from resnet_course.paths import TESTS_DIR
 
 TOY_JUDGES = TESTS_DIR / "fixtures" / "course" / "solutions" / "toy" / "grader_only"

@@ -7,9 +7,9 @@ import pytest
 from fixtures import graded_class, toy_course
 
 from resnet_course.grader.__main__ import main
-from resnet_course.grader.class_report import render, write_report
-from resnet_course.grader.class_results import collect, terminal_summary
-from resnet_course.grader.diagnoses import Diagnosis, diagnose, notebook_diagnoses
+from resnet_course.grader.reports.class_report import render, write_report
+from resnet_course.grader.reports.class_results import collect, terminal_summary
+from resnet_course.grader.reports.diagnoses import Diagnosis, diagnose, notebook_diagnoses
 
 NORM = graded_class.MISTAKES["test_normalize"][0]
 SHAPE = graded_class.MISTAKES["test_normalize"][1]

@@ -8,7 +8,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from resnet_course.grader import demonstrations
+from resnet_course.grader.pipeline import demonstrations
 from resnet_course.paths import MASTER_NOTEBOOK, SOLUTIONS_DIR
 
 DEMO = "model.fit(X_train, Y_train, epochs=5)\nplot_history(history)"

@@ -16,14 +16,15 @@ import nbformat
 import pytest
 from fixtures import bad_submissions, toy_course
 
-from resnet_course.grader import integrity, report
-from resnet_course.grader.course import Course
-from resnet_course.grader.exercises import exercise_of, exercises
-from resnet_course.grader.export import export_rows, to_csv
-from resnet_course.grader.merge import install_files
-from resnet_course.grader.reconcile import UnreadableNotebook, read_notebook, reconcile
-from resnet_course.grader.submissions import locate_notebook, read_submission
-from resnet_course.grader.template import has_assignment, imports_of_test_cells, template_gradebook
+from resnet_course.grader.jobs import integrity
+from resnet_course.grader.jobs.course import Course
+from resnet_course.grader.jobs.merge import install_files
+from resnet_course.grader.jobs.reconcile import UnreadableNotebook, read_notebook, reconcile
+from resnet_course.grader.jobs.submissions import locate_notebook, read_submission
+from resnet_course.grader.jobs.template import has_assignment, imports_of_test_cells, template_gradebook
+from resnet_course.grader.reports import report
+from resnet_course.grader.reports.exercises import exercise_of, exercises
+from resnet_course.grader.reports.export import export_rows, to_csv
 
 needs_bwrap = pytest.mark.requires_tool("bwrap")
 

@@ -95,7 +95,7 @@ def test_role_files_are_readable_by_every_user_and_nbgrader_finds_its_config_py(
 
 
 def test_the_demo_roster_names_the_students_and_an_existing_roster_is_kept(tmp_path):
-    from resnet_course.grader import roster
+    from resnet_course.grader.reports import roster
     from resnet_course.hub.course_setup import write_demo_roster
 
     path = tmp_path / "roster.csv"

@@ -10,7 +10,7 @@ import pytest
 from fixtures import bad_submissions, toy_course
 from nbgrader.api import Gradebook
 
-from resnet_course.grader.course import Course
+from resnet_course.grader.jobs.course import Course
 
 DUE = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

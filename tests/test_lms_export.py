@@ -11,12 +11,12 @@ from fixtures import graded_class, toy_course
 from fixtures.canvas_importer import CanvasAssignment, CanvasColumn, CanvasCourse, CanvasStudent, read_canvas
 from fixtures.moodle_importer import ImportRefused, MoodleCourse, MoodleItem, MoodleUser, read_moodle
 
-from resnet_course.grader import roster
 from resnet_course.grader.__main__ import main
-from resnet_course.grader.class_report import render
-from resnet_course.grader.class_results import collect
-from resnet_course.grader.export import export_rows
-from resnet_course.grader.lms_export import LeftOut, canvas_csv, left_out, moodle_csv, safe_cell
+from resnet_course.grader.reports import roster
+from resnet_course.grader.reports.class_report import render
+from resnet_course.grader.reports.class_results import collect
+from resnet_course.grader.reports.export import export_rows
+from resnet_course.grader.reports.lms_export import LeftOut, canvas_csv, left_out, moodle_csv, safe_cell
 
 ROSTER = """student_id,name,email,sis_id,sis_login_id,canvas_id,section,ignored
 ann,Ann Archer,ann@example.edu,S1,ann,101,Monday,x

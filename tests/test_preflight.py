@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from fixtures import bad_submissions, toy_course
 
-from resnet_course.grader import instructor_faults, integrity
-from resnet_course.grader.job import JobResult
+from resnet_course.grader.jobs import instructor_faults, integrity
+from resnet_course.grader.jobs.job import JobResult
 
 pytestmark = pytest.mark.requires_tool("bwrap")
 

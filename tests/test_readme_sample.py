@@ -5,9 +5,9 @@ test compares a real run's ending (``demo-ending.txt``) with the sample the same
 
 import pytest
 
-from resnet_course.grader.class_results import ClassResults, terminal_summary
-from resnet_course.grader.export import GradeRow
-from resnet_course.grader.tables import format_table
+from resnet_course.grader.reports.class_results import ClassResults, terminal_summary
+from resnet_course.grader.reports.export import GradeRow
+from resnet_course.grader.reports.tables import format_table
 from resnet_course.instructor import readme_sample
 from resnet_course.instructor.demo import ENDING_FILE, ending
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbgrader.converters import GenerateAssignment
 
-from resnet_course.grader.course import Course
+from resnet_course.grader.jobs.course import Course
 from resnet_course.instructor import release, release_steps
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from fixtures import toy_course
 
-from resnet_course.grader.autograde import autograde, settings_for
-from resnet_course.grader.nbgrader_steps import generate_assignment, generate_feedback
+from resnet_course.grader.jobs.autograde import autograde, settings_for
+from resnet_course.grader.pipeline.nbgrader_steps import generate_assignment, generate_feedback
 from resnet_course.instructor.demo import demo_course
 from resnet_course.instructor.sample_class import SAMPLE_CLASS, write_sample_class
 from resnet_course.paths import REPO_ROOT, SOLUTIONS_DIR

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from resnet_course.grader.safe_models import OUT_OF_MEMORY_REASON, UnsafeModel, load_model
+from resnet_course.grader.judges.safe_models import OUT_OF_MEMORY_REASON, UnsafeModel, load_model
 from resnet_course.keras_setup import import_keras
 
 
@@ -51,7 +51,7 @@ OUT_OF_MEMORY_SCRIPT = textwrap.dedent(
     """
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_DATA, (2 * 1024**3, 2 * 1024**3))
-    from resnet_course.grader.safe_models import UnsafeModel, load_model
+    from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
     from resnet_course.keras_setup import import_keras
 
     keras = import_keras()

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 from fixtures.sandboxed_kernels import running_sandboxed_kernel
 
-from resnet_course.grader.text_safety import csv_cell, escaped
+from resnet_course.grader.reports.text_safety import csv_cell, escaped
 from resnet_course.sandbox.launcher import StderrRelay
 from resnet_course.sandbox.workdir_copy import WorkdirTooLarge, stage_workdir_copy
 
@@ -162,7 +162,7 @@ def test_an_oversized_autograded_notebook_is_cut_with_a_note_not_dropped(tmp_pat
 
     import nbformat
 
-    from resnet_course.grader.job import TRUNCATION_NOTE, _read_tree
+    from resnet_course.grader.jobs.job import TRUNCATION_NOTE, _read_tree
 
     notebook = nbformat.v4.new_notebook()
     for n in range(30):
@@ -183,7 +183,7 @@ def test_the_grading_process_memory_is_capped():
     import sys
 
     code = (
-        "from resnet_course.grader.job_runner import limit_memory\nlimit_memory(512 * 2**20)\n"
+        "from resnet_course.grader.jobs.job_runner import limit_memory\nlimit_memory(512 * 2**20)\n"
         "try:\n    hoard = bytearray(1024 * 2**20)\n    print('ALLOCATED')\nexcept MemoryError:\n    print('REFUSED')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

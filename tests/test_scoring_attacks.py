@@ -13,7 +13,7 @@ import html
 import pytest
 from fixtures import bad_submissions, scoring_attacks, toy_course
 
-from resnet_course.grader import integrity
+from resnet_course.grader.jobs import integrity
 
 pytestmark = [pytest.mark.requires_tool("bwrap"), pytest.mark.slow]
 

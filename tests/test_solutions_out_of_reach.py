@@ -40,7 +40,7 @@ for info in pkgutil.walk_packages(resnet_course.__path__, "resnet_course."):
 probes = {}
 for statement in ("from resnet_course.instructor.batchnorm_statistics import recompute_batchnorm_statistics",
                   "from resnet_course.instructor.reference_solution import load_reference_solution",
-                  "import resnet_course.grader.judging"):
+                  "import resnet_course.grader.judges.judging"):
     try:
         exec(statement, {})
         probes[statement] = "imported"

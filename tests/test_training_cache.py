@@ -16,8 +16,8 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from resnet_course.evidence import MIME_TYPE, encode
-from resnet_course.grader import training_cache
-from resnet_course.grader.trusted_verdicts import TrustedVerdicts, canonical_payload
+from resnet_course.grader.judges import training_cache
+from resnet_course.grader.pipeline.trusted_verdicts import TrustedVerdicts, canonical_payload
 from resnet_course.keras_setup import import_keras
 
 keras = import_keras()
@@ -54,7 +54,7 @@ def judges_folder(tmp_path):
     (folder / "judges.py").write_text(
         textwrap.dedent(
             """
-            from resnet_course.grader.judging import Verdict
+            from resnet_course.grader.judges.judging import Verdict
 
             SPEC = {"recipe": "toy"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from resnet_course.grader.judging import MAX_MESSAGE_CHARS, Rejected, Verdict, bounded_message, judge_cell
+from resnet_course.grader.judges.judging import MAX_MESSAGE_CHARS, Rejected, Verdict, bounded_message, judge_cell
 
 
 def judges_quoting(template: str):

@@ -6,7 +6,7 @@ calls one of the ``submit_*`` functions below, which builds the evidence
 models saved as JSON configuration) and sends it as a display output of
 the cell. After the notebook has run, the grader reads that output,
 rebuilds the models as data (``safe_mode``, no custom code) and judges them
-in a process the notebook never touched (``resnet_course.grader.judging``).
+in a process the notebook never touched (``resnet_course.grader.judges.judging``).
 Nothing here knows what a right answer is.
 
 The grader writes the inputs it chose for this submission to

@@ -53,7 +53,7 @@ from hub_course import (
 from lab_server import REPO_ROOT
 from server_timing import StatusTimer, cookie_header
 
-from resnet_course.grader.report import GRADED
+from resnet_course.grader.reports.report import GRADED
 from resnet_course.hub import accounts
 from resnet_course.hub.layout import ASSIGNMENT, COURSE_ID
 

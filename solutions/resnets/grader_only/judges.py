@@ -4,7 +4,7 @@ Each graded cell of the master notebook hands over evidence (resnet_course.evide
 judge here decides its points. Cases, seeds, expected counts and the training threshold
 exist only in this file, which is never released and never enters a sandbox that runs
 student code. Models arrive as JSON configuration and are rebuilt as data
-(resnet_course.grader.safe_models); the check functions then set every weight themselves.
+(resnet_course.grader.judges.safe_models); the check functions then set every weight themselves.
 """
 
 import hashlib
@@ -15,7 +15,7 @@ import numpy as np
 
 from questions import QUESTIONS, judge_recompute  # beside this file, in grader_only/
 
-from resnet_course.grader.judging import Rejected, Verdict
+from resnet_course.grader.judges.judging import Rejected, Verdict
 
 PARAMETER_COUNTS = (23_600_006, 23_546_886, 53_120)  # total, trainable, non-trainable
 TRAINING_THRESHOLD = 0.80
@@ -101,7 +101,7 @@ _LOADED = {}
 
 def _load(entry):
     """A model from one ``{"config": ...}`` or ``{"error": ...}`` entry; each configuration is rebuilt once."""
-    from resnet_course.grader.safe_models import UnsafeModel, load_model
+    from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
 
     if not isinstance(entry, dict) or "config" not in entry:
         error = entry.get("error", "nothing was built") if isinstance(entry, dict) else "nothing was built"
@@ -227,7 +227,7 @@ def _resnet50_request(sizes):
 
 def _stage_block(kind, case, evidence, challenge):
     """The model the ``kind`` values cell handed over for ``case`` (one of ResNet50's stage sizes)."""
-    from resnet_course.grader.safe_models import UnsafeModel, load_model
+    from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
 
     config = _stage_block_config(kind, case, evidence, challenge)
     if config is not None:
@@ -346,7 +346,7 @@ def _composite(payload, asked, evidence, challenge):
 
 
 def _behaviour(payload, asked, evidence, challenge) -> Verdict:
-    from resnet_course.grader import behaviour
+    from resnet_course.grader.judges import behaviour
 
     model, shape, classes = _own_resnet50(payload, asked, evidence, challenge)
     reference, names = _composite(payload, asked, evidence, challenge)
@@ -451,7 +451,7 @@ def _remembered_accuracy(value):
 
 def _trained_accuracy(payload) -> float:
     from resnet_course import data, training
-    from resnet_course.grader.safe_models import load_model
+    from resnet_course.grader.judges.safe_models import load_model
     from resnet_course.keras_setup import import_keras
 
     _LOADED.clear()
@@ -508,7 +508,7 @@ JUDGES = {
     **{f"test_{name}": (name, _question(name)) for name in QUESTIONS},
 }
 
-#: Judgements the grader reuses for an identical model (resnet_course.grader.training_cache).
+#: Judgements the grader reuses for an identical model (resnet_course.grader.judges.training_cache).
 CACHED_JUDGEMENTS = {"test_training_accuracy": TRAINING_SPEC}
 #: Cells whose judge may take longer than the grader's per-cell limit: training on 2 CPU cores, which
 #: takes 2 to 5 minutes when two submissions train at once, and longer on a loaded machine.

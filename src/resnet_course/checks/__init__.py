@@ -26,7 +26,7 @@ The package is written for untrusted notebooks: the numpy functions it needs
 are bound at import time, arrays are compared with ndarray methods, and
 failures raise instead of printing. A notebook can still patch its own copy,
 which fools only its own self-checks: grading imports this package afresh in
-the judges' process (``resnet_course.grader.judge_process``), which no
+the judges' process (``resnet_course.grader.judges.judge_process``), which no
 student code reaches.
 
 Module map:

@@ -12,15 +12,15 @@ Usage, from the course root (where ``nbgrader_config.py`` is)::
 ``autograde`` grades every submission under the submitted folder (or the
 listed students), N at a time (default: one per core) or on a Dask
 cluster, each in its own sandbox, and prints one line per student.
-``export`` prints the grades as CSV (``export.py``: status, reason, score,
+``export`` prints the grades as CSV (``reports/export.py``: status, reason, score,
 points per exercise, grading time and notes per student); with ``-o`` it
 writes them to FILE and prints a table instead. ``--format canvas`` or
-``moodle`` writes the LMS's grade-import CSV instead (``lms_export.py``),
-student ids mapped through the roster (``roster.py``; default
+``moodle`` writes the LMS's grade-import CSV instead (``reports/lms_export.py``),
+student ids mapped through the roster (``reports/roster.py``; default
 ``ROOT/roster.csv``), and prints to stderr the maximum the LMS item must
 have and the students left out (could not be graded); it exits 2, writing
 nothing, when the roster does not fit. ``report`` writes the class report
-(``class_report.py``) and prints a short summary. The exit status of
+(``reports/class_report.py``) and prints a short summary. The exit status of
 ``autograde`` is 0 when the gradebook passed its integrity check after
 grading, 1 when it did not, and 2 when grading stopped for a fault on the
 instructor's side (the sandbox pre-flight failed, say), with one message
@@ -37,14 +37,15 @@ from pathlib import Path
 
 from resnet_course.sandbox.limits import SandboxLimits
 
-from . import integrity, report, roster
-from .autograde import autograde, settings_for
-from .course import Course
-from .export import export_rows, to_csv
-from .instructor_faults import GradingStopped
-from .lms_export import FORMATS, MOODLE_IDS, UNGRADED, lms_csv, notices
-from .tables import format_table
-from .text_safety import escaped
+from .jobs import integrity
+from .jobs.autograde import autograde, settings_for
+from .jobs.course import Course
+from .jobs.instructor_faults import GradingStopped
+from .reports import report, roster
+from .reports.export import export_rows, to_csv
+from .reports.lms_export import FORMATS, MOODLE_IDS, UNGRADED, lms_csv, notices
+from .reports.tables import format_table
+from .reports.text_safety import escaped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_class_report(course: Course, assignment: str, output: str | None) -> int:
     """``report``: write the HTML and print the summary."""
-    from .class_report import write_report
-    from .class_results import terminal_summary
+    from .reports.class_report import write_report
+    from .reports.class_results import terminal_summary
 
     try:
         path, results = write_report(course, assignment, Path(output) if output else None)

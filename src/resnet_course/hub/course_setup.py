@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..grader.roster import DEFAULT_FILE as ROSTER_FILE
+from ..grader.reports.roster import DEFAULT_FILE as ROSTER_FILE
 from ..paths import AUTOGRADER_DIR, DATA_DIR, PACKAGE_PARENT, REPO_ROOT, SOLUTIONS_DIR, TESTS_DIR
 from . import accounts
 from .layout import ASSIGNMENT, COURSE_ID

@@ -5,7 +5,7 @@
 3. autograde them with the sandboxed, parallel grader (``resnet_course.grader``);
 4. generate feedback (results and messages, no hidden test code);
 5. export grades to CSV, print a table, plot the grade distribution, and write
-   the class report (``grader/class_report.py``).
+   the class report (``grader/reports/class_report.py``).
 
 Everything lands in ``autograder/demo/`` (git-ignored), a course folder of
 its own configured like the repository (``nbgrader_config.py``, sources from
@@ -22,16 +22,16 @@ import sys
 import time
 from pathlib import Path
 
-from ..grader.autograde import autograde, settings_for
-from ..grader.class_report import write_report
-from ..grader.class_results import terminal_summary
-from ..grader.course import CONFIG_FILE, Course, read_config
-from ..grader.export import export_rows, to_csv
-from ..grader.instructor_faults import GradingStopped, check_before_grading
-from ..grader.nbgrader_steps import generate_assignment, generate_feedback
-from ..grader.parallel import default_workers
-from ..grader.report import GRADED, StudentReport
-from ..grader.tables import format_table, plot_distribution
+from ..grader.jobs.autograde import autograde, settings_for
+from ..grader.jobs.course import CONFIG_FILE, Course, read_config
+from ..grader.jobs.instructor_faults import GradingStopped, check_before_grading
+from ..grader.jobs.parallel import default_workers
+from ..grader.pipeline.nbgrader_steps import generate_assignment, generate_feedback
+from ..grader.reports.class_report import write_report
+from ..grader.reports.class_results import terminal_summary
+from ..grader.reports.export import export_rows, to_csv
+from ..grader.reports.report import GRADED, StudentReport
+from ..grader.reports.tables import format_table, plot_distribution
 from ..paths import AUTOGRADER_DIR, REPO_ROOT, SOLUTIONS_DIR
 from ..sandbox.limits import SandboxLimits
 from .sample_class import ASSIGNMENT, SAMPLE_CLASS, write_sample_class

@@ -2,7 +2,7 @@
 
 nbgrader creates a student from their id alone when it first grades them,
 and the formgrader then lists them as "None, None". The course roster
-(``ROOT/roster.csv``, ``resnet_course.grader.roster``) already names every
+(``ROOT/roster.csv``, ``resnet_course.grader.reports.roster``) already names every
 student for the LMS exports; this copies those names into the gradebook.
 A roster name is one field ("Ada Lovelace"); nbgrader wants a first and a
 last name, so the last word is taken as the last name.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from ..grader import roster
+from ..grader.reports import roster
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -42,8 +42,8 @@ def expected_columns(master: Path) -> list[str]:
     """The columns of the demo's grades table for ``master``: one per exercise, in notebook order."""
     import nbformat
 
-    from ..grader.exercises import exercises
-    from ..grader.tables import table_columns
+    from ..grader.reports.exercises import exercises
+    from ..grader.reports.tables import table_columns
 
     return table_columns(exercises(nbformat.read(master, as_version=4)))
 

@@ -11,7 +11,7 @@ and hidden tests and prepends ``solutions/header.ipynb`` (a note for
 students). The release then records in each notebook's metadata which
 source generated it. It also writes ``grader_only/demonstrations.json``
 beside the master: the fingerprints of the cells tagged ``demonstration``,
-which grading skips (``resnet_course.grader.demonstrations``); the student
+which grading skips (``resnet_course.grader.pipeline.demonstrations``); the student
 version keeps those cells but not the tag. With ``--check`` the notebooks
 are generated into a temporary folder and compared with the committed ones,
 and the fingerprints with the committed file; any difference fails, so
@@ -47,7 +47,7 @@ def nbgrader_command() -> list[str]:
 
 def demonstration_fingerprints(assignment: str, folder: Path) -> dict[str, Path]:
     """Write the fingerprints of each master notebook's demonstrations into ``folder``; name -> file."""
-    from ..grader.demonstrations import write_fingerprints
+    from ..grader.pipeline.demonstrations import write_fingerprints
 
     written = {}
     for master in sorted((SOURCE_DIR / assignment).glob("*.ipynb")):

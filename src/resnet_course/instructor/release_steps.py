@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
-from ..grader.demonstrations import TAG as DEMONSTRATION_TAG
+from ..grader.pipeline.demonstrations import TAG as DEMONSTRATION_TAG
 
 #: Cells with this tag are notes for the course's maintainers: the student version leaves them out.
 MASTER_ONLY_TAG = "master-only"
@@ -47,7 +47,7 @@ class RemoveDemonstrationTags(NbGraderPreprocessor):
     """Take the ``demonstration`` tag off every cell; the cell itself stays.
 
     The tag is the master's metadata: the release fingerprints the tagged
-    cells for the grader (``resnet_course.grader.demonstrations``), which
+    cells for the grader (``resnet_course.grader.pipeline.demonstrations``), which
     matches a submission's cells by their source, never by tags a student can
     change. A student's copy has no use for it. A cell left with no tag loses
     its ``tags`` entry, as a cell that never had one.

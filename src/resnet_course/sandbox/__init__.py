@@ -55,7 +55,7 @@ Limits of the approach
 ----------------------
 Isolation is the kernel's namespaces, not a VM: a Linux kernel exploit
 escapes it. Inside the kernel, student code shares a process with the test
-cells, so the grader's tamper guard (``resnet_course.grader.kernel_guard``)
+cells, so the grader's tamper guard (``resnet_course.grader.pipeline.kernel_guard``)
 can be defeated by determined code; grading decisions that matter (scores)
 are made outside. Disk use outside the tmpfs mounts is nil; memory use of
 the tmpfs counts against the cgroup when there is one.

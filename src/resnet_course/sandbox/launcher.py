@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from resnet_course.grader.text_safety import escaped
+from resnet_course.grader.reports.text_safety import escaped
 
 from .bridge import CHANNELS, KernelBridge
 from .layout import (
@@ -238,7 +238,7 @@ class StderrRelay:
 
     Each line gets a ``[kernel stderr]`` prefix, so the kernel cannot forge a
     line of the grader's own; control characters (ANSI escapes, ``\\r``, bidi
-    overrides) are written as visible escapes (``grader.text_safety``).
+    overrides) are written as visible escapes (``grader.reports.text_safety``).
     """
 
     PREFIX = "[kernel stderr] "

@@ -12,8 +12,8 @@ and the fix:
 
 ``python -m resnet_course.grader autograde`` calls :func:`check_once` (and
 :func:`problem` again when a kernel fails to start mid-run;
-``grader/instructor_faults.py``); plain ``nbgrader autograde`` does the same
-through ``grader/plain_nbgrader.py``, which ``nbgrader_config.py`` selects.
+``grader/jobs/instructor_faults.py``); plain ``nbgrader autograde`` does the same
+through ``grader/pipeline/plain_nbgrader.py``, which ``nbgrader_config.py`` selects.
 """
 
 from __future__ import annotations

@@ -29,13 +29,14 @@ import sys
 import time
 from pathlib import Path
 
-from ...grader import integrity, report
-from ...grader.autograde import autograde, settings_for
-from ...grader.course import Course
-from ...grader.export import export_rows
-from ...grader.instructor_faults import GradingStopped
-from ...grader.roster import DEFAULT_FILE as ROSTER_FILE
-from ...grader.roster import RosterError
+from ...grader.jobs import integrity
+from ...grader.jobs.autograde import autograde, settings_for
+from ...grader.jobs.course import Course
+from ...grader.jobs.instructor_faults import GradingStopped
+from ...grader.reports import report
+from ...grader.reports.export import export_rows
+from ...grader.reports.roster import DEFAULT_FILE as ROSTER_FILE
+from ...grader.reports.roster import RosterError
 from ...sandbox.limits import SandboxLimits
 from ..gradebook_names import import_roster_names
 from . import grading_run

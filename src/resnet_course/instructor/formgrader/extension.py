@@ -30,9 +30,9 @@ from nbgrader.server_extensions.formgrader import handlers as nbgrader_handlers
 from nbgrader.server_extensions.formgrader.formgrader import FormgradeExtension
 from tornado import web
 
-from ...grader.course import Course
-from ...grader.roster import DEFAULT_FILE as ROSTER_FILE
-from ...grader.roster import RosterError
+from ...grader.jobs.course import Course
+from ...grader.reports.roster import DEFAULT_FILE as ROSTER_FILE
+from ...grader.reports.roster import RosterError
 from ..gradebook_names import import_roster_names
 from . import page
 from .grading_queue import GradingQueue

@@ -1,6 +1,6 @@
 """Child process of a grading job: nbgrader autograde in a private course root.
 
-Usage: ``python -m resnet_course.grader.job_runner ROOT`` where ROOT holds
+Usage: ``python -m resnet_course.grader.jobs.job_runner ROOT`` where ROOT holds
 ``job.json``, ``source/``, ``autograder/submitted/`` and a template
 ``autograder/gradebook.db`` (see ``job.py``). Writes ``ROOT/result.json``.
 The notebook runs in a sandboxed kernel (``execute.SandboxedExecute``);
@@ -24,11 +24,11 @@ from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, Ignor
 from nbgrader.utils import capture_log
 from traitlets.config import Config
 
-from .demonstrations import RestoreDemonstrations, SkipDemonstrations
-from .execute import SandboxedExecute
-from .job_types import JobResult
-from .judging import JUDGES_FOLDER
-from .trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
+from ..judges.judging import JUDGES_FOLDER
+from ..pipeline.demonstrations import RestoreDemonstrations, SkipDemonstrations
+from ..pipeline.execute import SandboxedExecute
+from ..pipeline.trusted_verdicts import JudgesFault, TrustedVerdicts, WriteChallenge
+from .job_types import AUTOGRADED_FOLDER, SOURCE_FOLDER, SUBMITTED_FOLDER, JobResult, JobRoot
 
 LOG_TAIL = 6000
 TIMINGS_FILE = "stage-times.json"
@@ -40,10 +40,10 @@ def autograde_config(root: Path, job: dict) -> Config:
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = job["course_id"]
-    config.CourseDirectory.source_directory = "source"
-    config.CourseDirectory.submitted_directory = "autograder/submitted"
-    config.CourseDirectory.autograded_directory = "autograder/autograded"
-    config.CourseDirectory.db_url = f"sqlite:///{root / 'autograder' / 'gradebook.db'}"
+    config.CourseDirectory.source_directory = SOURCE_FOLDER
+    config.CourseDirectory.submitted_directory = SUBMITTED_FOLDER
+    config.CourseDirectory.autograded_directory = AUTOGRADED_FOLDER
+    config.CourseDirectory.db_url = f"sqlite:///{JobRoot(root).gradebook}"
     config.CourseDirectory.assignment_id = job["assignment"]
     config.CourseDirectory.student_id = job["student"]
     config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", JUDGES_FOLDER]
@@ -78,7 +78,7 @@ def autograde_config(root: Path, job: dict) -> Config:
 
 def run(root: Path) -> JobResult:
     """Autograde the one submission under ``root`` and collect its grades."""
-    job = json.loads((root / "job.json").read_text())
+    job = json.loads(JobRoot(root).job_file.read_text())
     config = autograde_config(root, job)
     coursedir = CourseDirectory(config=config)
     app = Autograde(coursedir=coursedir, config=config)
@@ -266,7 +266,7 @@ def main(root_argument: str | None = None) -> None:
     except MissingEntry as error:
         result = JobResult(root.name, False, f"the gradebook lacks an entry: {error}")
     result.cpu_seconds = _cpu_seconds(accounting)
-    (root / "result.json").write_text(json.dumps(dataclasses.asdict(result)))
+    JobRoot(root).result_file.write_text(json.dumps(dataclasses.asdict(result)))
 
 
 if __name__ == "__main__":

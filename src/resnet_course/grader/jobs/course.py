@@ -83,7 +83,7 @@ class Course:
         where set, else the environment's ``RESNET_JUDGES_*`` (or the defaults), as plain data for a job."""
         import dataclasses
 
-        from .judge_process import JudgesLimits
+        from ..judges.judge_process import JudgesLimits
 
         section = self.config.get("TrustedVerdicts", {})
         given = {name: section.get(f"judges_{name}") for name in ("cell_seconds", "submission_seconds", "memory_bytes")}

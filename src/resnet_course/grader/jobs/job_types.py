@@ -8,6 +8,45 @@ them on a worker), ``job_runner`` (the child process that grades) and
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+
+#: The private course root's folders, as nbgrader's ``CourseDirectory`` is told them (``job_runner``).
+SOURCE_FOLDER = "source"
+SUBMITTED_FOLDER = "autograder/submitted"
+AUTOGRADED_FOLDER = "autograder/autograded"
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRoot:
+    """The private course root one job is graded in, laid out here once: ``job`` writes it and reads
+    the result back (on a worker), ``job_runner`` grades in it (in the child process)."""
+
+    path: Path
+
+    @property
+    def job_file(self) -> Path:
+        return self.path / "job.json"
+
+    @property
+    def result_file(self) -> Path:
+        return self.path / "result.json"
+
+    @property
+    def runner_log(self) -> Path:
+        return self.path / "runner.log"
+
+    @property
+    def gradebook(self) -> Path:
+        return self.path / "autograder" / "gradebook.db"
+
+    def source(self, assignment: str) -> Path:
+        return self.path / SOURCE_FOLDER / assignment
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        return self.path / SUBMITTED_FOLDER / student / assignment
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        return self.path / AUTOGRADED_FOLDER / student / assignment
 
 
 @dataclasses.dataclass
@@ -21,7 +60,7 @@ class GradingSettings:
         wall_seconds: Time one job may take in all.
         late_penalty: The course's late-submission policy as nbgrader_config.py sets it:
             ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
-        training_cache_dir: The course's training cache (``training_cache.py``), or None for none.
+        training_cache_dir: The course's training cache (``judges/training_cache.py``), or None for none.
         judges_limits: ``judge_process.JudgesLimits`` as a dict: what judging one submission may cost.
     """
 

@@ -17,13 +17,13 @@ import sqlite3
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from ..jobs.course import Course
+from ..jobs.integrity import GRADE_ROWS
+from ..jobs.prepare import released_notebook
 from . import report
-from .course import Course
 from .diagnoses import Diagnosis, class_diagnoses, clean_text
 from .exercises import answer_cells, exercise_of, graded_cells
 from .export import GradeRow, export_rows
-from .integrity import GRADE_ROWS
-from .prepare import released_notebook
 
 
 @dataclasses.dataclass

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .job_types import GradingJob, JobResult
+from .job_types import GradingJob, JobResult, JobRoot
 
 MAX_RESULT_FILE_BYTES = 20 * 1024 * 1024
 # Larger autograded notebooks are not parsed (memory); the relay's output cap keeps them far below.
@@ -36,16 +36,16 @@ RUNNER_OUTPUT_BYTES = 20_000
 def grade_job(job: GradingJob) -> JobResult:
     """Grade one submission in a private course root and return the result (runs on a worker)."""
     started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix=f"resnet-grade-{job.student}-"))
+    root = JobRoot(Path(tempfile.mkdtemp(prefix=f"resnet-grade-{job.student}-")))
     try:
-        write_tree(root / "autograder" / "submitted" / job.student / job.assignment, job.files)
-        write_tree(root / "source" / job.assignment, job.source_files)
-        (root / "autograder" / "gradebook.db").write_bytes(job.template)
+        write_tree(root.submitted(job.student, job.assignment), job.files)
+        write_tree(root.source(job.assignment), job.source_files)
+        root.gradebook.write_bytes(job.template)
         described = {"assignment": job.assignment, "student": job.student, "course_id": job.course_id}
-        (root / "job.json").write_text(json.dumps({**described, **dataclasses.asdict(job.settings)}))
+        root.job_file.write_text(json.dumps({**described, **dataclasses.asdict(job.settings)}))
         failure = _run_runner(root, job.settings.wall_seconds)
-        log = _tail(root / "runner.log")
-        result_path = root / "result.json"
+        log = _tail(root.runner_log)
+        result_path = root.result_file
         if failure or not result_path.exists():
             return JobResult(
                 job.student,
@@ -55,17 +55,17 @@ def grade_job(job: GradingJob) -> JobResult:
                 seconds=time.monotonic() - started,
             )
         result = JobResult(**json.loads(result_path.read_text()))
-        autograded = root / "autograder" / "autograded" / job.student / job.assignment
+        autograded = root.autograded(job.student, job.assignment)
         result.files, kept_notes = _read_tree(autograded) if result.graded else ({}, [])
         result.notes += kept_notes
         result.log = log + result.log
         result.seconds = time.monotonic() - started
         return result
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root.path, ignore_errors=True)
 
 
-def _run_runner(root: Path, timeout: int) -> str | None:
+def _run_runner(root: JobRoot, timeout: int) -> str | None:
     """Run ``job_runner`` on ``root`` in a child process; return why it failed, or None.
 
     Where this process may have children of its own (not a daemonic
@@ -73,13 +73,14 @@ def _run_runner(root: Path, timeout: int) -> str | None:
     forkserver that has nbgrader imported already, which saves seconds per
     submission; otherwise it is a fresh interpreter.
     """
-    log_path = root / "runner.log"
+    log_path = root.runner_log
     if not multiprocessing.current_process().daemon:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["resnet_course.grader.job_runner"])
+        context.set_forkserver_preload(["resnet_course.grader.jobs.job_runner"])
         from . import job_runner
 
-        child = context.Process(target=job_runner.child_main, args=(str(root), str(log_path), _runner_environment()))
+        arguments = (str(root.path), str(log_path), _runner_environment())
+        child = context.Process(target=job_runner.child_main, args=arguments)
         child.start()
         child.join(timeout)
         if child.is_alive():
@@ -90,7 +91,7 @@ def _run_runner(root: Path, timeout: int) -> str | None:
     with open(log_path, "wb") as output:
         try:
             completed = subprocess.run(
-                [sys.executable, "-m", "resnet_course.grader.job_runner", str(root)],
+                [sys.executable, "-m", "resnet_course.grader.jobs.job_runner", str(root.path)],
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
 """The mistake each failed test named: read from the autograded notebooks, as data.
 
 A failed test cell's error output (``ename``, ``evalue``) in the autograded
-copy of the notebook is the trusted verdict (``trusted_verdicts.py``): the
+copy of the notebook is the trusted verdict (``pipeline/trusted_verdicts.py``): the
 judges' message, decided outside the kernel, which carries the checks'
 diagnosis. Its prefix is dropped, and the line quoting the kernel's own
 error, and everything after it, is never read (the kernel wrote it).
@@ -43,9 +43,9 @@ import json
 import re
 from pathlib import Path
 
-from .course import Course
+from ..jobs.course import Course
+from ..pipeline.trusted_verdicts import FAILED_MARK, KERNEL_ERROR_MARK
 from .exercises import exercise_of
-from .trusted_verdicts import FAILED_MARK, KERNEL_ERROR_MARK
 
 HINT = "likely mistake:"
 NAME_LIMIT = 160

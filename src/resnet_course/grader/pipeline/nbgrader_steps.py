@@ -12,7 +12,7 @@ from nbgrader.converters import BaseConverter, GenerateAssignment, GenerateFeedb
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
 
-from .course import Course
+from ..jobs.course import Course
 
 
 def generate_assignment(course: Course, assignment: str) -> None:

@@ -18,8 +18,24 @@ environment:
 It returns what it found, and the grader notes it in the report. This is a
 speed bump, not a wall: code in the same process can always find and
 defeat it, so it decides nothing. Scores are decided outside the kernel,
-from the evidence the graded cells hand over (``trusted_verdicts``); what
-the guard protects is the self-check output a student sees in feedback.
+from the evidence the graded cells hand over (``trusted_verdicts``); an
+attack that disables the guard still earns exactly its due
+(``tests/fixtures/scoring_attacks.py``, ``guard_found_through_builtins``).
+
+Why it is kept, although no score depends on it: it still protects two
+things that only the kernel sees, so the trusted side cannot take them over.
+
+* The self-check output a student reads in feedback: the course's check
+  functions print in the kernel, and the judges never see the kernel's
+  state, so without the guard a notebook that rebinds ``numpy.allclose``
+  would show "passed" under a test whose points the judges then withhold.
+* The instructor's account of what a submission did: its findings become
+  the report's reason (``tampering undone before the test ...``,
+  ``job_runner._sandbox_notes``, ``report.reason_line``), which the
+  export, the class report and the tests of bad submissions
+  (``patched_numpy``, ``patched_checks``, ``swallowed_errors``) read.
+  The evidence carries only what the graded cells computed, never how the
+  kernel around them was changed.
 """
 
 import sys

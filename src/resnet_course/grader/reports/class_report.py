@@ -23,9 +23,9 @@ import base64
 import html
 from pathlib import Path
 
+from ..jobs.course import Course
 from . import report_plots
 from .class_results import ClassResults, collect
-from .course import Course
 from .lms_export import left_out
 from .report import GRADED
 

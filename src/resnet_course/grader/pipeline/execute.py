@@ -6,8 +6,8 @@ autograde pipeline. It
 * starts the kernel through the sandbox launcher (``resnet_course.sandbox``)
   with the grader's limits, over IPC sockets in a private folder;
 * installs the tamper guard (``kernel_guard.py``) before the first cell and
-  runs its check before every test cell (for the feedback's sake: the cells'
-  points are decided outside the kernel, by ``trusted_verdicts``);
+  runs its check before every test cell (for the feedback and the report's
+  reason: the cells' points are decided outside the kernel, by ``trusted_verdicts``);
 * survives a kernel that dies or hangs: the cell where it happened gets an
   error saying why (memory, CPU, wall clock, exit), every later code cell an
   error saying it was not run, so test cells score 0 instead of the whole

@@ -8,11 +8,18 @@ from the hook, empties the list of notebooks nbgrader is about to grade
 (the very list it passes to the hook). nbgrader then fails that submission
 ("No notebooks found") and deletes its autograded folder, with whatever it
 copied through a link, before any kernel starts: nothing read through a
-link is run, shown or graded. The refusal and its reason go into the
-grader's report (``report.py``), so ``python -m resnet_course.grader
+link is run, shown or graded. A notebook over the grader's size limit a
+file (``jobs/submissions.MAX_FILE_BYTES``, as on the course's grader) is
+refused the same way, so nbgrader's one long-lived process never parses it.
+The refusal and its reason go into the
+grader's report (``reports/report.py``), so ``python -m resnet_course.grader
 export`` lists the submission as "could not be graded"; the gradebook entry
 nbgrader creates on the way is removed once nbgrader is past it (at the next
 submission or when the run ends), unless it holds scores of an earlier run.
+
+:func:`forget_attempt` removes the same unscored entry at once for a
+submission the run stops at (the sandbox or the judges failed), for both
+``plain_nbgrader`` and ``trusted_verdicts``.
 """
 
 from __future__ import annotations
@@ -23,10 +30,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import report
-from .course import REPORTS_FOLDER
-from .submissions import MAX_FILE_BYTES, find_links, link_refusal, oversize_reason
-from .text_safety import escaped
+from ..jobs.course import REPORTS_FOLDER
+from ..jobs.submissions import MAX_FILE_BYTES, find_links, link_refusal, oversize_reason
+from ..reports import report
+from ..reports.text_safety import escaped
 
 _pending_removals: list[tuple[str, str, str]] = []  # (db_url, assignment, student)
 
@@ -78,14 +85,28 @@ def record_not_graded(db_url: str, assignment: str, student: str, reason: str) -
 def forget_refused_entries() -> None:
     """Remove the gradebook entries nbgrader made for refused submissions, unless they hold scores."""
     while _pending_removals:
-        db_url, assignment, student = _pending_removals.pop()
-        with Gradebook(db_url) as gradebook:
-            try:
-                submission = gradebook.find_submission(assignment, student)
-            except MissingEntry:
-                continue
-            if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
-                gradebook.remove_submission(assignment, student)
+        _remove_unscored(*_pending_removals.pop())
+
+
+def forget_attempt(resources) -> str:
+    """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student.
+
+    For a submission the run stops at (the sandbox or the judges failed: the instructor's fault).
+    """
+    info = resources["nbgrader"]
+    _remove_unscored(info["db_url"], info["assignment"], info["student"])
+    return info["student"]
+
+
+def _remove_unscored(db_url: str, assignment: str, student: str) -> None:
+    """Remove a submission's gradebook entry unless it holds scores (of this or an earlier run)."""
+    with Gradebook(db_url) as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return
+        if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
+            gradebook.remove_submission(assignment, student)
 
 
 def _db_url() -> str | None:

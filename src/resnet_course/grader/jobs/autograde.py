@@ -3,7 +3,7 @@
 The coordinator (this module) prepares every submission (``prepare.py``),
 hands the gradable ones to workers (``parallel.py``), and merges each
 result into the gradebook and autograded folder as it arrives
-(``merge.py``), then saves the grading report (``report.py``).
+(``merge.py``), then saves the grading report (``reports/report.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Callable
 
 from resnet_course.sandbox.limits import SandboxLimits
 
-from . import instructor_faults, report
+from ..reports import report
+from . import instructor_faults
 from .course import Course
 from .job_types import GradingSettings, JobResult
 from .merge import merge_result
@@ -37,10 +38,10 @@ def settings_for(
     """Grading settings from the course configuration, the limits and overrides.
 
     ``training_cache`` keeps the training test's results per distinct model beside the
-    gradebook (``training_cache.py``); False trains every submission's model again.
+    gradebook (``judges/training_cache.py``); False trains every submission's model again.
     """
-    from .execute import DEFAULT_PROTECTED_MODULES
-    from .training_cache import FOLDER_NAME
+    from ..judges.training_cache import FOLDER_NAME
+    from ..pipeline.execute import DEFAULT_PROTECTED_MODULES
 
     return GradingSettings(
         timeout=timeout or course.execute_timeout(),

@@ -15,10 +15,10 @@ import io
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from ..jobs.course import Course
+from ..jobs.prepare import released_notebook
 from . import report
-from .course import Course
 from .exercises import answer_cells, exercise_of, exercises
-from .prepare import released_notebook
 from .text_safety import csv_cell
 
 

@@ -30,7 +30,7 @@ from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.base import NbGraderPreprocessor as Preprocessor
 
-from .judging import judges_dir
+from ..judges.judging import judges_dir
 
 TAG = "demonstration"
 FINGERPRINTS_FILE = "demonstrations.json"

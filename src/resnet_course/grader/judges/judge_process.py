@@ -1,7 +1,7 @@
 """Run the course's judges in a process of their own: fresh, resource-limited, never touched by student code.
 
 :func:`run_judges` stages the judges and the evidence (data only) into a new
-sandbox and starts ``python -m resnet_course.grader.judge_process`` there.
+sandbox and starts ``python -m resnet_course.grader.judges.judge_process`` there.
 The sandbox holds no student code; it bounds what a hostile model
 configuration can cost and what a bug in its parsing could reach.
 
@@ -150,7 +150,7 @@ def run_judges(folder: Path, request: dict, limits: JudgesLimits | None = None) 
             (staged / REQUEST_FILE).write_text(json.dumps({**request, "graded": pending, "earlier": earlier}))
             started = time.monotonic()
             result = run_command(
-                [sys.executable, "-m", "resnet_course.grader.judge_process"],
+                [sys.executable, "-m", "resnet_course.grader.judges.judge_process"],
                 workdir_copy=staged,
                 limits=sandbox,
                 environment=environment,

@@ -3,7 +3,7 @@
 * :func:`pre_convert_hook` (``Autograde.pre_convert_hook``) runs the pre-flights
   once, before nbgrader writes the first submission's gradebook entry (the
   sandbox's, then the judges' on the master's own answers,
-  ``judges_preflight.py``), and refuses each submission that holds a symbolic
+  ``judges/judges_preflight.py``), and refuses each submission that holds a symbolic
   link or a notebook over the grader's size limit (``plain_refusals.py``).
   Unlike the course's grader, which caps each job's fresh process, it bounds
   what enters nbgrader's one long-lived process instead of capping it: the
@@ -26,13 +26,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbclient.util import run_sync
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 
 from resnet_course.sandbox import preflight
 
 from .kernel_messages import MalformedMessagesTolerated
-from .plain_refusals import record_not_graded, refuse_linked_or_oversized
+from .plain_refusals import forget_attempt, record_not_graded, refuse_linked_or_oversized
 
 
 def pre_convert_hook(assignment: str = "", student: str = "", notebooks: list | None = None, **_rest) -> None:
@@ -60,8 +59,8 @@ def _check_judges(assignment: str) -> None:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Application
 
-    from .judges_preflight import check_master
-    from .judging import JudgesError
+    from ..judges.judges_preflight import check_master
+    from ..judges.judging import JudgesError
     from .trusted_verdicts import TrustedVerdicts
 
     config = Application.instance().config if Application.initialized() else None
@@ -107,16 +106,3 @@ class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
         record_not_graded(info["db_url"], info["assignment"], info["student"], reason)
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # the sync name binds the function
-
-
-def forget_attempt(resources) -> str:
-    """Remove this run's gradebook entry for the submission unless it holds earlier scores; return the student."""
-    info = resources["nbgrader"]
-    with Gradebook(info["db_url"]) as gradebook:
-        try:
-            submission = gradebook.find_submission(info["assignment"], info["student"])
-        except MissingEntry:
-            return info["student"]
-        if all(grade.auto_score is None for notebook in submission.notebooks for grade in notebook.grades):
-            gradebook.remove_submission(info["assignment"], info["student"])
-    return info["student"]

@@ -9,7 +9,7 @@ submission's, and fails only its own cells (``judge_process.py``).
 
 The master's evidence comes from running its imports, solution and graded
 cells (not its demonstrations) in a child process of the instructor's
-Python (``python -m resnet_course.grader.judges_preflight``: the master is
+Python (``python -m resnet_course.grader.judges.judges_preflight``: the master is
 trusted code, and the child keeps its Keras state out of the grader), with
 the pre-flight's challenge written beside it. The judges then decide every
 graded cell in their usual sandbox. The training test is left out: it
@@ -35,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .judging import JUDGES_FOLDER, JudgesError, challenge_for, load_judges
+from .judging import JudgesError, challenge_for, judges_dir, load_judges
 
 PREFLIGHT_STUDENT = "the master notebook"
 CACHE_VARIABLE = "RESNET_COURSE_CACHE_DIR"
@@ -46,11 +46,11 @@ def _cache_dir() -> Path:
     return Path(os.environ.get(CACHE_VARIABLE) or Path.home() / ".cache" / "resnet-course") / "judges-preflight"
 
 
-def _stamp(source_dir: Path, notebook: Path) -> Path:
+def _stamp(judges_folder: Path, notebook: Path) -> Path:
     from importlib import metadata
 
     digest = hashlib.sha256()
-    files = sorted(p for p in (source_dir / JUDGES_FOLDER).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(p for p in judges_folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in [*files, notebook]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     try:
@@ -74,12 +74,13 @@ def check_master(source_dir: Path, assignment: str, notebook_name: str, limits=N
 
     source_dir = Path(source_dir).resolve()
     notebook = source_dir / notebook_name
-    stamp = _stamp(source_dir, notebook)
+    judges_folder = judges_dir(source_dir)
+    stamp = _stamp(judges_folder, notebook)
     if stamp.exists():
         return
-    judges = load_judges(source_dir / JUDGES_FOLDER)
+    judges = load_judges(judges_folder)
     challenge = challenge_for(judges, assignment, PREFLIGHT_STUDENT)
-    cells = master_evidence(notebook, challenge, source_dir / JUDGES_FOLDER)
+    cells = master_evidence(notebook, challenge, judges_folder)
     cached = set(getattr(judges, "CACHED_JUDGEMENTS", {}))
     graded = [grade_id for grade_id in cells["graded"] if grade_id not in cached]
     errors = {grade_id: error for grade_id, error in cells["errors"].items() if grade_id in graded}
@@ -87,7 +88,7 @@ def check_master(source_dir: Path, assignment: str, notebook_name: str, limits=N
         grade_id, error = next(iter(errors.items()))
         raise JudgesError(f"the master notebook's own cell {grade_id} raised {error}")
     request = {"graded": graded, "evidence": {g: cells["evidence"].get(g, {}) for g in graded}, "challenge": challenge}
-    judged = judge_process.run_judges(source_dir / JUDGES_FOLDER, request, limits)
+    judged = judge_process.run_judges(judges_folder, request, limits)
     failed = {grade_id: v.message for grade_id, v in judged.verdicts.items() if not v.passed}
     if failed:
         grade_id, message = next(iter(failed.items()))
@@ -125,7 +126,7 @@ def _run_master(notebook: Path, judges_folder: Path, folder: Path, out: Path) ->
     from resnet_course import evidence
     from resnet_course.evidence import CHALLENGE_FILE
 
-    from .demonstrations import fingerprint, read_fingerprints
+    from ..pipeline.demonstrations import fingerprint, read_fingerprints
 
     os.chdir(folder)
     sys.path.insert(0, str(notebook.parent))  # the assignment's own modules, as graded notebooks find them

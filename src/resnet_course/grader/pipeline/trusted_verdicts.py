@@ -4,10 +4,10 @@ Both grading paths (the course's grader and plain ``nbgrader autograde``)
 run them around the sandboxed Execute step:
 
 1. :class:`WriteChallenge`, before it: loads the assignment's judges
-   (``judging.py``), draws this submission's inputs and writes them where
+   (``judges/judging.py``), draws this submission's inputs and writes them where
    the notebook's evidence requests read them.
 2. :class:`TrustedVerdicts`, after it: reads each graded cell's evidence,
-   has the judges decide in a fresh process (``judge_process.py``), and
+   has the judges decide in a fresh process (``judges/judge_process.py``), and
    replaces the cell's outputs with the verdict. nbgrader's SaveAutoGrades
    then scores the cell from those outputs alone: an error output means no
    points. Nothing the kernel printed, displayed or claimed about itself
@@ -16,7 +16,7 @@ run them around the sandboxed Execute step:
 
 A judge the judges file lists in ``CACHED_JUDGEMENTS`` (the training test)
 is judged once per distinct model: :class:`TrustedVerdicts` looks its
-result up by a key it computes from the evidence (``training_cache.py``).
+result up by a key it computes from the evidence (``judges/training_cache.py``).
 Both steps add the seconds of each stage to ``resources["stage_seconds"]``.
 """
 
@@ -37,10 +37,11 @@ from traitlets import Float, Integer, Unicode
 
 from resnet_course.evidence import CHALLENGE_FILE
 
-from . import training_cache
+from ..judges import training_cache
+from ..judges.judge_process import JudgesLimits, run_judges
+from ..judges.judging import JudgesError, answers_digest, challenge_for, judges_dir, load_judges
 from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
-from .judge_process import JudgesLimits, run_judges
-from .judging import JudgesError, answers_digest, challenge_for, judges_dir, load_judges
+from .plain_refusals import forget_attempt
 
 PASSED_MARK = "Graded outside your notebook: passed."
 FAILED_MARK = "Graded outside your notebook: not passed."
@@ -63,8 +64,6 @@ class JudgesFault(SystemExit):
 
 
 def _stop(resources, error: JudgesError):
-    from .plain_nbgrader import forget_attempt
-
     student = forget_attempt(resources)
     raise JudgesFault(f"[resnet-course] the judges failed at {student}, who was not recorded: {error}") from None
 

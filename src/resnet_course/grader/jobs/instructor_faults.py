@@ -2,7 +2,7 @@
 
 Before any submission is graded, the sandbox pre-flight
 (``resnet_course.sandbox.preflight``) and the judges' pre-flight on the
-master's own answers (``judges_preflight.py``) must pass: otherwise nothing
+master's own answers (``judges/judges_preflight.py``) must pass: otherwise nothing
 is written to the gradebook or the grading report. Once the judges have
 passed there, a failure of theirs on a submission is that submission's. When a kernel fails to
 start mid-run, the pre-flight runs again: if the sandbox now fails, the
@@ -36,9 +36,9 @@ def check_before_grading(launcher_arguments: list[str]) -> None:
 
 def check_judges(course, assignment: str, notebook_names: list[str], judges_limits: dict) -> None:
     """Raise :class:`GradingStopped` unless the judges pass on the master's own answers."""
-    from .judge_process import JudgesLimits
-    from .judges_preflight import check_master
-    from .judging import JudgesError
+    from ..judges.judge_process import JudgesLimits
+    from ..judges.judges_preflight import check_master
+    from ..judges.judging import JudgesError
 
     source = course.folder("source", ".", assignment)
     for name in notebook_names:
