@@ -39,6 +39,19 @@ def course(tmp_path):
     return course
 
 
+@pytest.fixture
+def judges_passed(course, tmp_path, monkeypatch):
+    """The judges' pre-flight already passed on the toy master, in this test's own cache.
+
+    A fake bwrap that breaks after a number of calls must not break the judges' pre-flight instead of
+    the kernel: with the stamp in place, grading runs no pre-flight of the judges.
+    """
+    from resnet_course.grader.judges.judges_preflight import check_master
+
+    monkeypatch.setenv("RESNET_COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    check_master(course / "solutions" / "toy", "toy", toy_course.NOTEBOOK)
+
+
 def fake_bwrap(tmp_path, text: str) -> str:
     path = tmp_path / "bwrap-fake"
     path.write_text(text)
@@ -94,7 +107,7 @@ def test_plain_nbgrader_autograde_stops_before_grading_when_the_sandbox_does_not
     assert state(course)[3] == [], "nbgrader wrote autograded files"
 
 
-def test_a_sandbox_that_breaks_mid_run_stops_grading_and_records_nobody(course, tmp_path):
+def test_a_sandbox_that_breaks_mid_run_stops_grading_and_records_nobody(course, judges_passed, tmp_path):
     bwrap = fake_bwrap(tmp_path, BREAKS_AFTER_PREFLIGHT.format(counter=tmp_path / "calls", bwrap=shutil.which("bwrap")))
     before = state(course)
     result = toy_course.grader(course, "autograde", "toy", "--workers", "1", extra_env={"RESNET_SANDBOX_BWRAP": bwrap})
@@ -105,7 +118,7 @@ def test_a_sandbox_that_breaks_mid_run_stops_grading_and_records_nobody(course, 
     assert state(course)[0] == before[0] and not state(course)[2], "a student was recorded for the machine's fault"
 
 
-def test_plain_nbgrader_stops_when_the_sandbox_breaks_mid_run(course, tmp_path):
+def test_plain_nbgrader_stops_when_the_sandbox_breaks_mid_run(course, judges_passed, tmp_path):
     bwrap = fake_bwrap(tmp_path, BREAKS_AFTER_PREFLIGHT.format(counter=tmp_path / "calls", bwrap=shutil.which("bwrap")))
     before = state(course)
     result = toy_course.nbgrader(course, "autograde", "toy", extra_env={"RESNET_SANDBOX_BWRAP": bwrap})
