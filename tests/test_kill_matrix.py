@@ -71,9 +71,7 @@ def matrix():
     if WORKERS > 1:
         # spawn: a fresh interpreter per worker, never a fork of this one with TensorFlow's threads running.
         with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
-            rows = dict(zip(names, pool.map(row, names, chunksize=1)))
-        for name, computed in rows.items():
-            _ROWS[name] = computed
+            _ROWS.update(zip(names, pool.map(row, names, chunksize=1)))
     return {name: row(name) for name in names}
 
 

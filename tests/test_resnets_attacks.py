@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import toy_course
+from fixtures.hidden_tests import graded_cells
 
 from resnet_course.grader.jobs.autograde import autograde, settings_for
 from resnet_course.grader.pipeline.nbgrader_steps import generate_assignment, generate_feedback
@@ -57,10 +58,8 @@ ATTACKS = {
 }
 
 
-def _points(prefixes: tuple[str, ...]) -> int:
-    cells = json.loads((SOLUTIONS_DIR / "resnets" / "resnets.ipynb").read_text())["cells"]
-    graded = [c["metadata"]["nbgrader"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    return sum(int(m["points"]) for m in graded if m["grade_id"].startswith(prefixes))
+def _points(prefixes: tuple[str, ...]) -> float:
+    return sum(points for grade_id, points in graded_cells().items() if grade_id.startswith(prefixes))
 
 
 #: Every cell the judges decide from a model the kernel handed over (both blocks and ResNet50).
@@ -197,9 +196,7 @@ def assert_judges_failure_reasons(autograded: Path) -> None:
 
 
 def _points_without_training() -> float:
-    cells = json.loads((SOLUTIONS_DIR / "resnets" / "resnets.ipynb").read_text())["cells"]
-    points = [c["metadata"]["nbgrader"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    return sum(float(m["points"]) for m in points if m["grade_id"] != "test_training_accuracy")
+    return sum(points for grade_id, points in graded_cells().items() if grade_id != "test_training_accuracy")
 
 
 def test_reference_and_wrong_solution_score_as_the_judges_decide(graded):

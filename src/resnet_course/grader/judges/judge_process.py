@@ -246,7 +246,6 @@ def main() -> int:
                 "longer to judge than the grader allows",
             )
             memo.stored = None
-        verdict = Verdict(verdict.passed, verdict.message[:MAX_MESSAGE_CHARS])
         earlier[grade_id] = verdict
         if memo.stored is not None:
             print(MEMO_PREFIX + json.dumps([grade_id, memo.stored]), flush=True)
