@@ -59,16 +59,19 @@ OUT_OF_MEMORY_SCRIPT = textwrap.dedent(
     config = json.loads(keras.Model(inputs, keras.layers.Dense(8)(inputs)).to_json())
     config["config"]["layers"][1]["config"]["units"] = 262144
     try:
-        load_model(json.dumps(config))
+        load_model(json.dumps(config), deferred=sys.argv[1] == "deferred")
     except UnsafeModel as problem:
         print(problem)
     """
 )
 
 
-def test_a_configuration_too_large_for_the_judges_memory_says_so_without_backend_internals():
+@pytest.mark.parametrize("build", ["ordinary", "deferred"])
+def test_a_configuration_too_large_for_the_judges_memory_says_so_without_backend_internals(build):
+    """Built the ordinary way, the backend's allocation fails; built deferred (for a judge that sets the
+    weights itself), the weights' size is compared with the data limit before anything is allocated."""
     result = subprocess.run(
-        [sys.executable, "-c", OUT_OF_MEMORY_SCRIPT], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", OUT_OF_MEMORY_SCRIPT, build], capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == OUT_OF_MEMORY_REASON

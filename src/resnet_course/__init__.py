@@ -10,8 +10,10 @@ Three audiences, three places:
   challenge and its self-check), ``answers`` (reading the short answers, and
   their form check), ``demonstration`` (the notebook's demonstrations: their
   epochs, and one line instead of a second error), ``evidence`` (what the
-  graded cells hand to the grader), ``pretrained``, ``grading``, ``training``
-  (a package) and ``paths``;
+  graded cells hand to the grader), ``deferred_weights`` (models built
+  without their initial weights, for the evidence, the self-checks and the
+  judges, which set every weight themselves), ``pretrained``, ``grading``,
+  ``training`` (a package) and ``paths``;
 * the instructor's tools: ``resnet_course.instructor``;
 * the grader (nbgrader plug-in included) and its sandbox:
   ``resnet_course.grader`` and ``resnet_course.sandbox``.

@@ -110,7 +110,7 @@ def _load(entry):
     if digest not in _LOADED:
         try:
             _LOADED.clear()  # one model at a time keeps the judges' memory small
-            _LOADED[digest] = load_model(entry["config"])
+            _LOADED[digest] = load_model(entry["config"], deferred=True)  # every check sets the weights itself
         except UnsafeModel as problem:
             raise Rejected(str(problem)) from None
     return _LOADED[digest]
@@ -232,7 +232,7 @@ def _stage_block(kind, case, evidence, challenge):
     config = _stage_block_config(kind, case, evidence, challenge)
     if config is not None:
         try:
-            return load_model(config)
+            return load_model(config, deferred=True)
         except UnsafeModel:
             pass
     raise Rejected(f"ResNet50 is judged with your own {kind}, and it could not be built at ResNet50's sizes")
@@ -317,15 +317,21 @@ def _own_resnet50(payload, asked, evidence, challenge):
 def _composite(payload, asked, evidence, challenge):
     """The reference ResNet50 around the student's own blocks (those the block cells handed over),
     and the names of its checkpoints."""
+    from resnet_course.deferred_weights import deferred_weights
     from resnet_course.keras_setup import import_keras
 
     keras = import_keras()
-    layers = keras.layers
     ((shape, classes),) = asked["sizes"]
     blocks = []
     for case in _block_cases(tuple(shape)):
         kind = case.pop("kind")
         blocks.append(_stage_block(kind, case, evidence, challenge))
+    with deferred_weights():  # _behaviour sets every weight
+        return _reference_around(keras, blocks, shape, classes)
+
+
+def _reference_around(keras, blocks, shape, classes):
+    layers = keras.layers
     inputs = keras.Input(tuple(shape))
     x = layers.ZeroPadding2D((3, 3))(inputs)
     x = layers.Conv2D(64, kernel_size=7, strides=2)(x)

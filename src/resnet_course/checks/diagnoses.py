@@ -15,6 +15,7 @@ import functools
 import inspect
 import re
 
+from ..deferred_weights import deferred_weights
 from .core import _UNFINISHED, SelfCheckError, _attempt, _error_text, _fail
 from .resnet50_reference import RESNET50_STAGES, _Stage, _stage_shapes
 
@@ -91,6 +92,12 @@ def _recording(kind, original, calls, depth):
     return wrapper
 
 
+def _built_without_initial_weights(ResNet50, input_shape, classes):
+    """The model, built without running its weights' initializers: the check sets every weight itself."""
+    with deferred_weights():
+        return ResNet50(input_shape=input_shape, classes=classes)
+
+
 def _build_recording_calls(ResNet50, input_shape, classes):
     """Build the model with the student's blocks replaced by recording wrappers.
 
@@ -110,7 +117,11 @@ def _build_recording_calls(ResNet50, input_shape, classes):
                 if name not in missing:
                     originals[name] = namespace[name]
                     namespace[name] = _recording(name, originals[name], calls, depth)
-        model, error = _attempt(ResNet50, input_shape=tuple(input_shape), classes=classes)
+        model, error = _attempt(_built_without_initial_weights, ResNet50, tuple(input_shape), classes)
+        if error is not None:  # built again the ordinary way: the error shown is the one the student's code raises
+            calls.clear()
+            depth[0] = 0
+            model, error = _attempt(ResNet50, input_shape=tuple(input_shape), classes=classes)
     finally:
         for name, original in originals.items():
             namespace[name] = original

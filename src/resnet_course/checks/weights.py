@@ -10,8 +10,11 @@ created, so a numpy forward pass can use the very same values.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from ..deferred_weights import initialize_unset, set_weight
 from .core import _default_rng, _float32, _zeros, keras
 
 
@@ -23,15 +26,24 @@ def deterministic_kernel(shape, seed: int = 0) -> np.ndarray:
         seed: The check case's seed.
 
     Returns:
-        A float32 array of that shape with entries of order 1/sqrt(fan-in),
-        so activations stay of order one through the block.
+        A read-only float32 array of that shape with entries of order
+        1/sqrt(fan-in), so activations stay of order one through the block.
+        The same shape and seed give the same array object: a check asks for
+        each kernel several times (both modes of a block, and its numpy
+        reference), and drawing ResNet50's kernels takes seconds.
     """
-    shape = tuple(int(d) for d in shape)
-    rng = _default_rng([int(seed), *shape])
+    return _kernel_values(tuple(int(d) for d in shape), int(seed))
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_values(shape: tuple, seed: int) -> np.ndarray:
+    rng = _default_rng([seed, *shape])
     fan_in = 1
     for size in shape[:-1]:
         fan_in *= size
-    return (rng.standard_normal(shape) / max(fan_in, 1) ** 0.5).astype(_float32)
+    values = (rng.standard_normal(shape) / max(fan_in, 1) ** 0.5).astype(_float32)
+    values.flags.writeable = False
+    return values
 
 
 class _ShapeSeededInitializer(keras.initializers.Initializer):
@@ -120,4 +132,5 @@ def assign_weights(model, seed: int = 0, *, fresh_except_kernels: bool = False) 
             value = _zeros(tuple(variable.shape), dtype=_float32) + _float32(_FRESH[role])
         else:
             value = deterministic_weight(role, variable.shape, seed)
-        variable.assign(value.astype(str(variable.dtype)) if variable.dtype != "float32" else value)
+        set_weight(variable, value.astype(str(variable.dtype)) if variable.dtype != "float32" else value)
+    initialize_unset(model)

@@ -11,6 +11,7 @@ model's graph does not reproduce.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -19,7 +20,17 @@ import numpy as np
 TOLERANCE = 1e-4
 
 
+@functools.lru_cache(maxsize=256)
 def _values(name: str, shape: tuple, seed: int) -> np.ndarray:
+    """The value of a variable with this role, shape and seed (read-only: one array serves every
+    variable that asks, since a judge sets the same values on the student's model and the reference,
+    in both modes)."""
+    values = _drawn_values(name, shape, seed)
+    values.flags.writeable = False
+    return values
+
+
+def _drawn_values(name: str, shape: tuple, seed: int) -> np.ndarray:
     digest = hashlib.sha256(f"{seed}/{name}/{shape}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
     if name in ("gamma", "moving_variance"):
@@ -32,9 +43,12 @@ def _values(name: str, shape: tuple, seed: int) -> np.ndarray:
 
 def set_shape_seeded_weights(model, seed: int = 0) -> None:
     """Give every variable of ``model`` the value its role, shape and ``seed`` determine."""
+    from resnet_course.deferred_weights import initialize_unset, set_weight
+
     for variable in model.weights:
         role = variable.name.split("/")[-1]
-        variable.assign(_values(role, tuple(int(d) for d in variable.shape), seed))
+        set_weight(variable, _values(role, tuple(int(d) for d in variable.shape), seed))
+    initialize_unset(model)
 
 
 def layer_outputs(model, x: np.ndarray, training: bool) -> list[np.ndarray]:

@@ -9,7 +9,9 @@ Keras graph; no function the student wrote exists in this process.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import resource
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 2000
@@ -27,6 +29,11 @@ OUT_OF_MEMORY_REASON = (
     "building the model ran out of the grader's memory (the judges' memory limit): its layers hold far more "
     "weights than the exercise asks for; build it with the sizes the exercise gives"
 )
+
+
+#: A judge holds a weight's values about three times while setting it (numpy's float64 draw, its
+#: float32 copy and the backend's variable): a model that cannot fit thrice is refused unbuilt.
+COPIES_WHILE_SETTING = 3
 
 
 class UnsafeModel(ValueError):
@@ -51,8 +58,22 @@ def _check_node(node, path: str) -> None:
             _check_node(value, f"{path}[{index}]")
 
 
-def load_model(config_json: str):
+def _too_large_for_memory(model) -> bool:
+    """Whether setting every weight of ``model`` would pass this process' data limit (``RLIMIT_DATA``)."""
+    limit, _ = resource.getrlimit(resource.RLIMIT_DATA)
+    if limit == resource.RLIM_INFINITY:
+        return False
+    return 4 * COPIES_WHILE_SETTING * model.count_params() > limit
+
+
+def load_model(config_json: str, deferred: bool = False):
     """The ``keras.Model`` a JSON configuration describes.
+
+    Args:
+        config_json: The configuration, as the student's kernel handed it over.
+        deferred: Build it without running its weights' initializers (``resnet_course.deferred_weights``),
+            for a judge that sets every weight itself. Its weights must then fit in the judges' memory
+            limit with room for the judge's own copies, or it is refused before any is allocated.
 
     Raises:
         UnsafeModel: the configuration is too large, not a functional model, names non-Keras classes, or
@@ -71,12 +92,17 @@ def load_model(config_json: str):
     if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
         raise UnsafeModel("the model's configuration has too many layers")
     _check_node(config, "model")
+    from resnet_course.deferred_weights import deferred_weights
     from resnet_course.keras_setup import import_keras, silenced_stderr
 
     keras = import_keras()
+    building = deferred_weights() if deferred else contextlib.nullcontext()
     try:
-        with silenced_stderr():
-            return keras.saving.deserialize_keras_object(config, safe_mode=True)
+        with silenced_stderr(), building:
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if deferred and _too_large_for_memory(model):
+            raise MemoryError
+        return model
     except MemoryError:
         raise UnsafeModel(OUT_OF_MEMORY_REASON) from None
     except Exception as error:
