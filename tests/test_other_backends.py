@@ -83,6 +83,25 @@ metrics = training.evaluate(model, images, labels, batch_size=16)
 direct = keras.ops.convert_to_numpy(model(images, training=False))
 report["eval_matches"] = bool(np.isclose(metrics["accuracy"], np.mean(direct.argmax(-1) == labels.argmax(-1))))
 
+# A model built without its initial weights (the evidence, check_resnet50 and the judges do), then set
+# by the checks' assign_weights, computes what the ordinary build computes; its Dropout's seed state
+# gets its own initializer.
+from resnet_course.deferred_weights import deferred_weights, is_unset
+def small(dropout):
+    inputs = keras.Input((8, 8, 3))
+    x = reference["identity_block"](inputs, 3, [2, 2, 3])
+    x = keras.layers.Dropout(0.5)(x) if dropout else x
+    return keras.Model(inputs, x)
+ordinary = small(False)
+with deferred_weights() as created:
+    deferred = small(True)
+report["deferred_unset"] = bool(created) and all(is_unset(variable) for variable in deferred.variables)
+for built in (ordinary, deferred):
+    checks.assign_weights(built, seed=4)
+report["deferred_difference"] = float(np.max(np.abs(
+    keras.ops.convert_to_numpy(ordinary(images[:2], training=False))
+    - keras.ops.convert_to_numpy(deferred(images[:2], training=False)))))
+
 # The notebook's self-checks, where resnet_course.checks has them (raise on failure).
 report["checks_available"], report["checks_passed"] = [], []
 for name in ("identity_block", "convolutional_block"):
@@ -135,6 +154,7 @@ def test_training_and_batchnorm_recompute_without_tensorflow(backend):
     assert report["momentum"] == 0.99
     assert report["eval_matches"]
     assert report["checks_passed"] == report["checks_available"]
+    assert report["deferred_unset"] and report["deferred_difference"] < 1e-5
     assert report["cache_without_gpu"] is None
     if backend == "jax":
         assert report["jit_compile"] == "auto"
