@@ -1,12 +1,13 @@
 """Build Keras models without computing their weights' initial values.
 
-Two places build models whose initial weights nobody looks at: a graded cell
-builds the student's model only to hand over its configuration
-(``resnet_course.evidence``), and the judges rebuild it only to give every
-weight a value of their own (``checks.assign_weights``,
-``grader.judges.behaviour``). Running Keras' initializers there is most of
-the cost: for ResNet50, 320 variables and 23.6 million random numbers, about
-two thirds of a build's time on a CPU.
+Three places build models whose initial weights nobody looks at: a graded
+cell builds the student's model only to hand over its configuration
+(``resnet_course.evidence``), ``checks.check_resnet50`` builds it only to set
+every weight itself, and the judges rebuild it only to give every weight a
+value of their own (``checks.assign_weights``, ``grader.judges.behaviour``).
+Running Keras' initializers there is most of the cost: for ResNet50, 320
+variables and 23.6 million random numbers, about two thirds of a build's time
+on a CPU.
 
 Inside :func:`deferred_weights`, Keras (its ``StatelessScope``) records each
 new variable's initializer instead of running it, on every backend. Such a
