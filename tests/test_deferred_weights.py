@@ -9,7 +9,13 @@ import pytest
 
 from resnet_course import evidence
 from resnet_course.checks import assign_weights
-from resnet_course.deferred_weights import deferred_weights, initialize_unset, is_unset, set_weight
+from resnet_course.deferred_weights import (
+    build_without_initial_weights,
+    deferred_weights,
+    initialize_unset,
+    is_unset,
+    set_weight,
+)
 from resnet_course.keras_setup import import_keras
 
 keras = import_keras()
@@ -89,6 +95,22 @@ def test_evidence_of_a_build_that_needs_values_is_the_ordinary_build():
     assert len(created) == 1, "the deferred attempt failed, the ordinary build succeeded"
     assert set(handed) == {"config"}
     assert json.loads(handed["config"])["config"]["layers"][1]["class_name"] == "Dense"
+
+
+def test_a_build_that_needs_values_is_retried_once_after_the_callers_reset():
+    attempts, resets = [], []
+
+    def build():
+        attempts.append(len(resets))
+        inputs = keras.Input((4,))
+        layer = keras.layers.Dense(3)
+        outputs = layer(inputs)
+        keras.Variable(np.ones((4, 3), "float32"))  # refused while initializers are deferred
+        return keras.Model(inputs, outputs)
+
+    model = build_without_initial_weights(build, before_retry=lambda: resets.append(True))
+    assert attempts == [0, 1], "tried deferred, then once more after the reset"
+    assert not any(is_unset(variable) for variable in model.variables)
 
 
 def test_evidence_of_a_build_that_fails_is_its_error():

@@ -58,6 +58,22 @@ def deferred_weights():
         state.set_global_attribute(_REGISTRY, earlier if earlier is not None else [])
 
 
+def build_without_initial_weights(build, *, before_retry=None):
+    """The model ``build()`` returns, built inside :func:`deferred_weights` where it can be.
+
+    Code that needs values while it builds (a variable made from an array, say) fails without
+    them. It is then built again the ordinary way, after ``before_retry()`` if given, so the model
+    returned, or the error raised, is always what an ordinary build gives.
+    """
+    try:
+        with deferred_weights():
+            return build()
+    except Exception:
+        if before_retry is not None:
+            before_retry()
+    return build()
+
+
 def is_unset(variable) -> bool:
     """Whether ``variable`` was created in :func:`deferred_weights` and has no value yet."""
     return getattr(variable, "_value", True) is None and hasattr(variable, "_initializer")

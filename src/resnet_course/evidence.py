@@ -99,22 +99,15 @@ def submit_outputs(key: str, function) -> None:
 def _model_json(build) -> dict:
     """The configuration of the model ``build`` returns, or the error building it raised.
 
-    The model is built without its initial weights (``deferred_weights``): only its configuration
-    leaves the kernel. Code that needs the weights while building (the rare block that reads a
-    variable's value) fails there, and is then built again the ordinary way, so the evidence is
-    what an ordinary build gives.
+    Only the configuration leaves the kernel, so the model is built without its initial weights
+    where it can be (``deferred_weights.build_without_initial_weights``).
     """
-    from .deferred_weights import deferred_weights
+    from .deferred_weights import build_without_initial_weights
     from .keras_setup import silenced_stderr
 
     try:
-        with silenced_stderr(), deferred_weights():
-            return {"config": build().to_json()}
-    except Exception:
-        pass
-    try:
         with silenced_stderr():
-            return {"config": build().to_json()}
+            return {"config": build_without_initial_weights(build).to_json()}
     except Exception as error:
         return {"error": _error_text(error)}
 

@@ -15,7 +15,7 @@ import functools
 import inspect
 import re
 
-from ..deferred_weights import deferred_weights
+from ..deferred_weights import build_without_initial_weights
 from .core import _UNFINISHED, SelfCheckError, _attempt, _error_text, _fail
 from .resnet50_reference import RESNET50_STAGES, _Stage, _stage_shapes
 
@@ -92,12 +92,6 @@ def _recording(kind, original, calls, depth):
     return wrapper
 
 
-def _built_without_initial_weights(ResNet50, input_shape, classes):
-    """The model, built without running its weights' initializers: the check sets every weight itself."""
-    with deferred_weights():
-        return ResNet50(input_shape=input_shape, classes=classes)
-
-
 def _build_recording_calls(ResNet50, input_shape, classes):
     """Build the model with the student's blocks replaced by recording wrappers.
 
@@ -111,17 +105,23 @@ def _build_recording_calls(ResNet50, input_shape, classes):
     else:
         missing = tuple(name for name in names if not callable(namespace.get(name)))
     calls, depth, originals = [], [0], {}
+
+    def forget_calls():  # a failed build without initial weights is built again: record that build only
+        calls.clear()
+        depth[0] = 0
+
     try:
         if namespace is not None:
             for name in names:
                 if name not in missing:
                     originals[name] = namespace[name]
                     namespace[name] = _recording(name, originals[name], calls, depth)
-        model, error = _attempt(_built_without_initial_weights, ResNet50, tuple(input_shape), classes)
-        if error is not None:  # built again the ordinary way: the error shown is the one the student's code raises
-            calls.clear()
-            depth[0] = 0
-            model, error = _attempt(ResNet50, input_shape=tuple(input_shape), classes=classes)
+        # The check sets every weight itself, so the model is built without its initial weights.
+        model, error = _attempt(
+            build_without_initial_weights,
+            lambda: ResNet50(input_shape=tuple(input_shape), classes=classes),
+            before_retry=forget_calls,
+        )
     finally:
         for name, original in originals.items():
             namespace[name] = original

@@ -100,9 +100,6 @@ def load_model(config_json: str, deferred: bool = False):
     try:
         with silenced_stderr(), building:
             model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-        if deferred and _too_large_for_memory(model):
-            raise MemoryError
-        return model
     except MemoryError:
         raise UnsafeModel(OUT_OF_MEMORY_REASON) from None
     except Exception as error:
@@ -111,3 +108,6 @@ def load_model(config_json: str, deferred: bool = False):
             raise UnsafeModel(OUT_OF_MEMORY_REASON) from None
         problem = problem[:600]
         raise UnsafeModel(f"the model could not be rebuilt from its configuration ({problem})") from None
+    if deferred and _too_large_for_memory(model):
+        raise UnsafeModel(OUT_OF_MEMORY_REASON)
+    return model
