@@ -104,7 +104,11 @@ def synthetic_class(size: int, seed: int) -> list[tuple[str, str, object]]:
 
 
 def write_class(dest: Path, students) -> None:
-    """Each student's notebook: the master's solutions, with their entry's code in its exercise's cell."""
+    """Each student's notebook: the master's solutions, and their entry's code as its exercise's whole cell.
+
+    The entry replaces the cell, not the code between the solution markers: it defines the
+    exercise's function itself, as a student who rewrote the cell would.
+    """
     import mistakes
 
     from resnet_course.instructor import sample_class
@@ -113,10 +117,13 @@ def write_class(dest: Path, students) -> None:
     solutions = sample_class.solution_code()
     helpers = _helper_source(mistakes)
     for student_id, _, entry in students:
-        code = dict(solutions)
+        notebook = sample_class.submission(sample_class.SampleStudent(student_id, ""), released, solutions)
         if entry is not None:
-            code[entry.exercise] = entry_code(entry, helpers)
-        notebook = sample_class.submission(sample_class.SampleStudent(student_id, ""), released, code)
+            cells = [
+                c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == entry.exercise
+            ]
+            assert len(cells) == 1, f"the released notebook has no single cell for {entry.exercise}"
+            cells[0]["source"] = entry_code(entry, helpers).splitlines(keepends=True)
         folder = dest / student_id / sample_class.ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{sample_class.ASSIGNMENT}.ipynb").write_text(json.dumps(notebook, indent=1) + "\n")
