@@ -112,6 +112,7 @@ class SandboxedProcess:
             descriptor or ``subprocess.PIPE``).
         stderr: Likewise for standard error.
         user: The identity to run as (default: :meth:`SandboxUser.choose`).
+        stdin: Where its standard input comes from (default: nothing; ``subprocess.PIPE`` for a server).
     """
 
     def __init__(
@@ -122,11 +123,12 @@ class SandboxedProcess:
         stdout=None,
         stderr=None,
         user: SandboxUser | None = None,
+        stdin=subprocess.DEVNULL,
     ):
         self.command = command
         self.layout = layout
         self.limits = limits
-        self.stdout, self.stderr = stdout, stderr
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.user = user or SandboxUser.choose()
         self.cgroup: cgroups.Cgroup | None = None
         self.popen: subprocess.Popen | None = None
@@ -181,7 +183,7 @@ class SandboxedProcess:
         try:
             self.popen = subprocess.Popen(
                 self.argv(),
-                stdin=subprocess.DEVNULL,
+                stdin=self.stdin,
                 stdout=self.stdout,
                 stderr=self.stderr,
                 preexec_fn=prepare_child,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -47,25 +48,9 @@ def run_command(
     limits = limits or SandboxLimits.from_env()
     private = Path(tempfile.mkdtemp(prefix=f"resnet-sandbox-{os.getpid()}-run-"))
     try:
-        user = SandboxUser.choose()
-        etc_dir = private / "etc"
-        etc_dir.mkdir()
-        user.write_account_files(etc_dir)
-        staged = None
-        if workdir_copy is not None:
-            staged = private / "workdir-copy"
-            stage_workdir_copy(workdir_copy, staged, limits.scratch_bytes)
-            command = copy_workdir_command(command, WORKDIR_COPY_MOUNT)
-        layout = SandboxLayout(
-            workdir=workdir,
-            workdir_copy=staged,
-            etc_dir=etc_dir,
-            read_only=default_read_only(),
-            scratch_bytes=limits.scratch_bytes,
-            environment={**sandbox_environment(), **(environment or {})},
-        )
         with open(private / "stdout", "wb") as out, open(private / "stderr", "wb") as err:
-            process = SandboxedProcess(command, layout, limits, stdout=out, stderr=err, user=user).start()
+            process = prepared_process(command, private, workdir, workdir_copy, limits, environment, out, err)
+            process.start()
             try:
                 status = process.wait()
             finally:
@@ -73,6 +58,50 @@ def run_command(
         return SandboxResult(status, _head(private / "stdout"), _head(private / "stderr"), process.end_reason())
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def prepared_process(
+    command: list[str],
+    private: Path,
+    workdir: str,
+    workdir_copy: Path | None,
+    limits: SandboxLimits,
+    environment: dict[str, str] | None,
+    stdout,
+    stderr,
+    stdin=subprocess.DEVNULL,
+) -> SandboxedProcess:
+    """A sandboxed ``command``, not yet started, whose account files and working-folder copy live in ``private``.
+
+    Args:
+        command: The command as seen inside the sandbox.
+        private: An empty folder of the grader's that outlives the process.
+        workdir: The working folder inside the sandbox.
+        workdir_copy: A folder whose copy fills the working folder, or None.
+        limits: The sandbox's limits.
+        environment: Variables set inside, besides the sandbox's own.
+        stdout: Where its standard output goes.
+        stderr: Where its standard error goes.
+        stdin: Where its standard input comes from.
+    """
+    user = SandboxUser.choose()
+    etc_dir = private / "etc"
+    etc_dir.mkdir()
+    user.write_account_files(etc_dir)
+    staged = None
+    if workdir_copy is not None:
+        staged = private / "workdir-copy"
+        stage_workdir_copy(workdir_copy, staged, limits.scratch_bytes)
+        command = copy_workdir_command(command, WORKDIR_COPY_MOUNT)
+    layout = SandboxLayout(
+        workdir=workdir,
+        workdir_copy=staged,
+        etc_dir=etc_dir,
+        read_only=default_read_only(),
+        scratch_bytes=limits.scratch_bytes,
+        environment={**sandbox_environment(), **(environment or {})},
+    )
+    return SandboxedProcess(command, layout, limits, stdout=stdout, stderr=stderr, user=user, stdin=stdin)
 
 
 def _head(path: Path, limit: int = 1024 * 1024) -> str:

@@ -8,6 +8,7 @@ result into the gradebook and autograded folder as it arrives
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from contextlib import closing
@@ -15,6 +16,7 @@ from typing import Callable
 
 from resnet_course.sandbox.limits import SandboxLimits
 
+from ..judges.judges_relay import JudgesRelay
 from ..reports import report
 from . import instructor_faults
 from .course import Course
@@ -109,8 +111,10 @@ def autograde(
         else:
             notes_before[student] = prepared.notes
             jobs.append(prepared.job)
+    # Local jobs reach this process's preloaded judges; a Dask worker's jobs judge on their own machine.
+    relay = JudgesRelay() if scheduler is None else contextlib.nullcontext()
     try:
-        with closing(run_jobs(jobs, workers=workers, scheduler=scheduler)) as finished:
+        with relay, closing(run_jobs(jobs, workers=workers, scheduler=scheduler)) as finished:
             for done, (job, result) in enumerate(finished):
                 instructor_faults.check_result(result, settings.launcher_arguments, len(reports), len(jobs) - done - 1)
                 _record(course, assignment, result, notes_before[job.student], reports, on_report)

@@ -109,6 +109,7 @@ def run(root: Path) -> JobResult:
     timed = ("sandbox start", "notebook execution", "evidence reading", "judges process")
     result.stages["nbgrader's other steps"] = round(elapsed - sum(result.stages.get(key, 0.0) for key in timed), 3)
     result.training_cache = timings.get("training_cache", {})
+    result.cpu_seconds = float(timings.get("judges_cpu_seconds_elsewhere", 0.0))  # main() adds this process's own
     return result
 
 
@@ -265,7 +266,7 @@ def main(root_argument: str | None = None) -> None:
         result = JobResult(root.name, False, "the assignment's judges failed", judges_fault=str(fault))
     except MissingEntry as error:
         result = JobResult(root.name, False, f"the gradebook lacks an entry: {error}")
-    result.cpu_seconds = _cpu_seconds(accounting)
+    result.cpu_seconds += _cpu_seconds(accounting)
     JobRoot(root).result_file.write_text(json.dumps(dataclasses.asdict(result)))
 
 

@@ -5,8 +5,12 @@ Module map (imports only point down this list):
 * ``safe_models``: a student's Keras model rebuilt from its configuration as data, never as code;
 * ``behaviour``: two models compared by what they compute, whatever their layers;
 * ``judging``: load an assignment's judges file, draw the challenge, judge one cell;
-* ``judge_process``: the judges in a fresh resource-limited process of their own
-  (``python -m resnet_course.grader.judges.judge_process``);
+* ``judge_process``: the judges in a resource-limited sandbox of their own
+  (``python -m resnet_course.grader.judges.judge_process``), or in a preloaded server's fork;
+* ``judges_server``: inside a sandbox, one preloaded interpreter that judges each submission in a fork of itself
+  and removes whatever that fork left before the next;
+* ``preloaded_judges``: the grader's side of those servers: start once, lend to one submission at a time;
+* ``judges_relay``: a local socket through which each grading job's process reaches the main process' servers;
 * ``training_cache``: the training test's judgements, reused for an identical model;
 * ``judges_preflight``: the judges on the master's own answers before any student is graded.
 

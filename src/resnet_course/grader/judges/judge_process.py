@@ -26,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -44,6 +46,8 @@ from .judging import (
     judge_cell,
     load_judges,
 )
+
+log = logging.getLogger(__name__)
 
 VERDICT_PREFIX = "@@verdict "
 MEMO_PREFIX = "@@memo "
@@ -97,36 +101,67 @@ class Judged:
         memos: Grade id -> what the judge stored for an identical later judgement (``Memo.store``).
         seconds: Grade id -> the seconds its judge took.
         process_seconds: Wall time of the judges' processes, start-up included.
+        cpu_seconds: Their CPU time (a preloaded server's start-up is billed to the first submission it judged).
+        relayed: Whether the grader's main process judged it (``judges_relay``), so that its CPU time is
+            not in the asking process's own accounting.
     """
 
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
     memos: dict[str, object] = dataclasses.field(default_factory=dict)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     process_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    relayed: bool = False
 
 
-def run_judges(folder: Path, request: dict, limits: JudgesLimits | None = None) -> Judged:
+def run_judges(
+    folder: Path, request: dict, limits: JudgesLimits | None = None, environment: dict[str, str] | None = None
+) -> Judged:
     """Judge every graded cell of ``request`` with the judges in ``folder``.
+
+    Where the grader's main process offers its preloaded judges (``judges_relay.py``) they judge;
+    otherwise this process does (:func:`judge_here`).
 
     Args:
         folder: The assignment's ``grader_only`` folder.
         request: ``{"graded": [grade ids], "evidence": {grade id: {key: payload}}, "challenge": {...}}``,
             and optionally ``"memo": {grade id: stored value}`` (``judging.Memo``).
         limits: What judging this submission may cost (default: :meth:`JudgesLimits.from_env`).
+        environment: The variables passed into the judges (default: this process's
+            :data:`FORWARDED_VARIABLES`).
 
     Raises:
         JudgesError: the judges cannot be loaded or do not cover a graded cell (the instructor's fault).
     """
-    from resnet_course.sandbox.limits import SandboxLimits
-    from resnet_course.sandbox.run import run_command
+    from . import judges_relay
 
     limits = limits or JudgesLimits.from_env()
+    if environment is None:
+        environment = {name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ}
+    address = os.environ.get(judges_relay.RELAY_VARIABLE)
+    if address:
+        try:
+            return judges_relay.ask(address, folder, request, limits, environment)
+        except judges_relay.RelayUnavailable as error:
+            log.warning("judging in this process: %s", error)
+    return judge_here(folder, request, limits, environment)
+
+
+def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: dict[str, str]) -> Judged:
+    """Judge ``request`` from this process: in a preloaded judges server where one works, else in fresh processes.
+
+    Each round judges the cells still pending; a limit hit on one cell fails that cell only,
+    and the rest are judged in a new round while the submission's budget lasts. A server that
+    cannot answer costs its round's time only: the round is judged again in a fresh process.
+    """
+    from . import preloaded_judges
+
     judged = Judged()
     verdicts = judged.verdicts
     pending = list(request["graded"])
-    environment = {name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ}
     request = {**request, "cell_seconds": limits.cell_seconds}
     deadline = time.monotonic() + limits.submission_seconds
+    preloaded = preloaded_judges.enabled()
     while pending:
         remaining = int(deadline - time.monotonic())
         if remaining <= 0:
@@ -137,46 +172,80 @@ def run_judges(folder: Path, request: dict, limits: JudgesLimits | None = None) 
                     "(a cell before it took too long)",
                 )
             break
-        sandbox = dataclasses.replace(
-            SandboxLimits.from_env(),
-            wall_seconds=remaining,
-            cpu_seconds=remaining * (os.cpu_count() or 1),
-            memory_bytes=limits.memory_bytes,
-        )
-        staged = Path(tempfile.mkdtemp(prefix="resnet-judges-"))
+        earlier = {grade_id: [v.passed, v.message] for grade_id, v in verdicts.items()}
+        round_request = {**request, "graded": pending, "earlier": earlier}
+        started = time.monotonic()
         try:
-            shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
-            earlier = {grade_id: [v.passed, v.message] for grade_id, v in verdicts.items()}
-            (staged / REQUEST_FILE).write_text(json.dumps({**request, "graded": pending, "earlier": earlier}))
-            started = time.monotonic()
-            result = run_command(
-                [sys.executable, "-m", "resnet_course.grader.judges.judge_process"],
-                workdir_copy=staged,
-                limits=sandbox,
-                environment=environment,
-            )
+            if preloaded:
+                try:
+                    with preloaded_judges.borrowed(folder, environment, limits.memory_bytes) as server:
+                        served = server.judge(round_request, remaining * (os.cpu_count() or 1), remaining)
+                except preloaded_judges.ServerUnavailable as error:
+                    log.warning("judging in a fresh process: %s", error)
+                    preloaded = False
+                    continue
+                judged.cpu_seconds += served.cpu_seconds
+                _read_lines(served.output, pending, judged)
+                if pending:  # what stopped the child is judged, and worded, as a fresh process does
+                    preloaded = False
+                continue
+            # Children this process waited for; where two threads judge at once (the relay) it may include
+            # the other one's, so the figure is an estimate there.
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            result = _fresh_process(folder, round_request, limits, environment, remaining)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            judged.cpu_seconds += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            _read_lines(result.stdout, pending, judged)
         finally:
             judged.process_seconds += time.monotonic() - started
-            shutil.rmtree(staged, ignore_errors=True)
-        for line in result.stdout.splitlines():
-            if line.startswith(FAULT_PREFIX):
-                raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
-            try:
-                if line.startswith(MEMO_PREFIX):
-                    grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
-                    if grade_id in pending:
-                        judged.memos[grade_id] = value
-                if line.startswith(VERDICT_PREFIX):
-                    grade_id, passed, message, seconds = json.loads(line[len(VERDICT_PREFIX) :])
-                    if grade_id in pending:
-                        verdicts[grade_id] = Verdict(bool(passed), str(message)[:MAX_MESSAGE_CHARS])
-                        judged.seconds[grade_id] = float(seconds)
-                        pending.remove(grade_id)
-            except (ValueError, TypeError):  # a line cut short: that cell is judged again below
-                continue
         if pending:
             verdicts[pending.pop(0)] = Verdict(False, f"the grader could not judge this cell: {_failure(result)}")
     return judged
+
+
+def _fresh_process(folder: Path, request: dict, limits: JudgesLimits, environment: dict[str, str], remaining: int):
+    """Run ``request`` through a new judges' process in a sandbox of its own; return its ``SandboxResult``."""
+    from resnet_course.sandbox.limits import SandboxLimits
+    from resnet_course.sandbox.run import run_command
+
+    sandbox = dataclasses.replace(
+        SandboxLimits.from_env(),
+        wall_seconds=remaining,
+        cpu_seconds=remaining * (os.cpu_count() or 1),
+        memory_bytes=limits.memory_bytes,
+    )
+    staged = Path(tempfile.mkdtemp(prefix="resnet-judges-"))
+    try:
+        shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
+        (staged / REQUEST_FILE).write_text(json.dumps(request))
+        return run_command(
+            [sys.executable, "-m", "resnet_course.grader.judges.judge_process"],
+            workdir_copy=staged,
+            limits=sandbox,
+            environment=environment,
+        )
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def _read_lines(output: str, pending: list[str], judged: Judged) -> None:
+    """Take the verdicts and memos of the pending cells from a judges' output (a fault stops grading)."""
+    for line in output.splitlines():
+        if line.startswith(FAULT_PREFIX):
+            raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
+        try:
+            if line.startswith(MEMO_PREFIX):
+                grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
+                if grade_id in pending:
+                    judged.memos[grade_id] = value
+            if line.startswith(VERDICT_PREFIX):
+                grade_id, passed, message, seconds = json.loads(line[len(VERDICT_PREFIX) :])
+                if grade_id in pending:
+                    judged.verdicts[grade_id] = Verdict(bool(passed), str(message)[:MAX_MESSAGE_CHARS])
+                    judged.seconds[grade_id] = float(seconds)
+                    pending.remove(grade_id)
+        except (ValueError, TypeError):  # a line cut short: that cell is judged again
+            continue
 
 
 def _failure(result) -> str:
@@ -218,6 +287,19 @@ def main() -> int:
     request = json.loads(Path(REQUEST_FILE).read_text())
     try:
         judges = load_judges(Path(JUDGES_FOLDER))
+    except JudgesError as error:
+        print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
+        return 3
+    return judge_request(judges, request)
+
+
+def judge_request(judges, request: dict) -> int:
+    """Judge each cell of ``request`` with the loaded ``judges``, printing one line per verdict (and memo).
+
+    Returns:
+        The process' exit status: 0, or 3 after a judges fault (printed as a :data:`FAULT_PREFIX` line).
+    """
+    try:
         check_coverage(judges, request["graded"])
     except JudgesError as error:
         print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
@@ -227,8 +309,7 @@ def main() -> int:
     }
     everything = {key: payload for cell in request["evidence"].values() for key, payload in cell.items()}
     memos = request.get("memo", {})
-    allowed = {**{grade_id: request.get("cell_seconds", 120) for grade_id in request["graded"]}}
-    allowed.update({k: int(v) for k, v in getattr(judges, "CELL_SECONDS", {}).items() if k in allowed})
+    allowed = cell_allowances(judges, request)
     for grade_id in request["graded"]:
         started = time.monotonic()
         memo = Memo(memos.get(grade_id))
@@ -252,6 +333,13 @@ def main() -> int:
         seconds = round(time.monotonic() - started, 3)
         print(VERDICT_PREFIX + json.dumps([grade_id, verdict.passed, verdict.message, seconds]), flush=True)
     return 0
+
+
+def cell_allowances(judges, request: dict) -> dict[str, int]:
+    """Grade id -> the seconds its judge may take: the request's ``cell_seconds``, or the judges file's own."""
+    allowed = {grade_id: request.get("cell_seconds", 120) for grade_id in request["graded"]}
+    allowed.update({k: int(v) for k, v in getattr(judges, "CELL_SECONDS", {}).items() if k in allowed})
+    return allowed
 
 
 if __name__ == "__main__":

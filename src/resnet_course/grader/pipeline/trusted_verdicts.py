@@ -167,7 +167,12 @@ class TrustedVerdicts(Preprocessor):
             cell.outputs = _verdict_outputs(verdicts[grade_id], errored[grade_id])
         resources["trusted"]["verdicts"] = {key: [v.passed, v.message] for key, v in verdicts.items()}
         if self.timings_file:
-            timings = {"stages": stages, "training_cache": resources.get("training_cache", {})}
+            timings = {
+                "stages": stages,
+                "training_cache": resources.get("training_cache", {}),
+                # Judged in the grader's main process: CPU time this job's own accounting does not see.
+                "judges_cpu_seconds_elsewhere": judged.cpu_seconds if judged and judged.relayed else 0.0,
+            }
             Path(self.timings_file).write_text(json.dumps(timings))
         return nb, resources
 

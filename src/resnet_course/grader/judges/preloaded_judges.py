@@ -1,0 +1,291 @@
+"""The grader's side of the preloaded judges: start a judges server once, lend it to one submission at a time.
+
+A :class:`JudgesServer` is ``judges_server.py`` running in a sandbox of its own,
+with the same limits as a fresh judges' process, the judges file loaded and
+TensorFlow imported. :func:`borrowed` lends an idle server whose judges file,
+forwarded variables and memory limit match, or starts one; a server that
+misbehaves in any way is closed, never lent again. Servers are only a faster way
+to start the judges: whenever one cannot answer, ``judge_process`` judges the
+rest in a fresh process, so a server can cost time but never change a verdict.
+
+Set ``RESNET_JUDGES_PRELOADED=0`` to judge every submission in a fresh process.
+Where the sandbox sees a GPU, servers are not used: the judges' children would
+share one CUDA set-up made before the fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .judging import JUDGES_FOLDER, JudgesError
+
+log = logging.getLogger(__name__)
+
+ENABLE_VARIABLE = "RESNET_JUDGES_PRELOADED"
+#: Seconds a server may take to import TensorFlow and load the judges file.
+START_SECONDS = 600
+#: A server's whole life; each submission it judges has its own limits within it.
+LIFETIME_SECONDS = 24 * 3600
+#: Seconds past an order's own time that the grader waits for the server's answer.
+ANSWER_GRACE_SECONDS = 90
+#: The longest answer line read from a server (its child's output is cut to 1 MiB inside).
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: Idle servers kept at most (about one per grading worker).
+MAX_IDLE = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2)
+
+
+class ServerUnavailable(RuntimeError):
+    """A judges server could not start or answer; the caller judges in a fresh process instead."""
+
+
+@dataclasses.dataclass
+class Served:
+    """What the server's child did with one request.
+
+    Attributes:
+        output: The child's standard output and error (the verdict lines among them), up to 1 MiB.
+        status: Its exit status, negative for the signal that ended it.
+        timed_out: Whether the server stopped it for time.
+        cpu_seconds: Its CPU time, and the server's start-up's on the first request it served.
+    """
+
+    output: str
+    status: int
+    timed_out: bool
+    cpu_seconds: float
+
+
+def enabled() -> bool:
+    """Whether submissions may be judged by preloaded servers here."""
+    from resnet_course.sandbox.layout import _gpu_devices
+
+    return os.environ.get(ENABLE_VARIABLE, "1") != "0" and not _gpu_devices()
+
+
+class JudgesServer:
+    """One ``judges_server.py`` in a sandbox of its own, started and ready.
+
+    Args:
+        folder: The assignment's ``grader_only`` folder.
+        environment: Variables set in the server (the judges' forwarded ones).
+        memory_bytes: The sandbox's memory limit (the judges' limit).
+
+    Raises:
+        JudgesError: The judges file cannot be loaded (the instructor's fault).
+        ServerUnavailable: The server did not start.
+    """
+
+    def __init__(self, folder: Path, environment: dict[str, str], memory_bytes: int):
+        from resnet_course.sandbox.limits import SandboxLimits
+        from resnet_course.sandbox.run import prepared_process
+
+        self.usable = False
+        self.unbilled_cpu_seconds = 0.0
+        self.private = Path(tempfile.mkdtemp(prefix="resnet-judges-server-"))
+        self._buffer = b""
+        self.process = None
+        try:
+            staged = self.private / "staged"
+            shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
+            limits = dataclasses.replace(
+                SandboxLimits.from_env(),
+                wall_seconds=LIFETIME_SECONDS,
+                cpu_seconds=LIFETIME_SECONDS * (os.cpu_count() or 1),
+                memory_bytes=memory_bytes,
+            )
+            self._stderr = open(self.private / "stderr", "wb")
+            command = [sys.executable, "-m", "resnet_course.grader.judges.judges_server"]
+            process = prepared_process(
+                command,
+                self.private,
+                "/tmp/work",
+                staged,
+                limits,
+                environment,
+                subprocess.PIPE,
+                self._stderr,
+                stdin=subprocess.PIPE,
+            )
+            self.process = _in_keeper_thread(process.start)
+            self._read_ready()
+        except BaseException:
+            self.close()
+            raise
+        self.usable = True
+
+    def _read_ready(self) -> None:
+        from .judge_process import FAULT_PREFIX
+        from .judges_server import READY_LINE
+
+        line = self._read_line(time.monotonic() + START_SECONDS)
+        if line.startswith(FAULT_PREFIX):
+            raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
+        ready, _, cpu = line.partition(" ")
+        try:
+            self.unbilled_cpu_seconds = float(cpu)
+        except ValueError:
+            ready = ""
+        if ready != READY_LINE:
+            raise ServerUnavailable(f"the judges server did not start ({line[:200]!r}; {self._stderr_tail()})")
+
+    def judge(self, request: dict, cpu_seconds: int, wall_seconds: int) -> Served:
+        """Judge ``request`` in a fresh fork of the server.
+
+        Raises:
+            ServerUnavailable: The server stopped or did not answer; it is closed.
+        """
+        from .judges_server import SERVED_PREFIX
+
+        order = {"request": request, "cpu_seconds": int(cpu_seconds), "wall_seconds": int(wall_seconds)}
+        try:
+            assert self.process is not None and self.process.popen is not None
+            self.process.popen.stdin.write(json.dumps(order).encode() + b"\n")
+            self.process.popen.stdin.flush()
+            line = self._read_line(time.monotonic() + wall_seconds + ANSWER_GRACE_SECONDS)
+            if not line.startswith(SERVED_PREFIX):
+                raise ServerUnavailable(f"the judges server answered {line[:200]!r}")
+            answer = json.loads(line[len(SERVED_PREFIX) :])
+            cpu_seconds = float(answer["cpu_seconds"]) + self.unbilled_cpu_seconds
+            self.unbilled_cpu_seconds = 0.0
+            served = Served(str(answer["output"]), int(answer["status"]), bool(answer["timed_out"]), cpu_seconds)
+            if not answer["clean"]:
+                raise ServerUnavailable("the judges server could not clean up after a submission")
+            return served
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self.close()
+            raise ServerUnavailable(f"the judges server stopped: {type(error).__name__}: {error}") from None
+        except ServerUnavailable:
+            self.close()
+            raise
+
+    def _read_line(self, deadline: float) -> str:
+        """The server's next output line, waiting until ``deadline`` at most."""
+        assert self.process is not None and self.process.popen is not None
+        stream = self.process.popen.stdout.fileno()
+        while b"\n" not in self._buffer:
+            now = time.monotonic()
+            if now >= deadline or self.process.poll() is not None:
+                reason = "did not answer in time" if now >= deadline else "stopped"
+                raise ServerUnavailable(f"the judges server {reason} ({self._stderr_tail()})")
+            ready, _, _ = select.select([stream], [], [], min(1.0, deadline - now))
+            if ready:
+                chunk = os.read(stream, 1024 * 1024)
+                if not chunk:
+                    raise ServerUnavailable(f"the judges server stopped ({self._stderr_tail()})")
+                self._buffer += chunk
+                if len(self._buffer) > MAX_ANSWER_BYTES:
+                    raise ServerUnavailable("the judges server's answer was longer than the grader reads")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def _stderr_tail(self) -> str:
+        try:
+            return (self.private / "stderr").read_bytes()[-300:].decode(errors="replace").strip() or "no message"
+        except OSError:
+            return "no message"
+
+    def close(self) -> None:
+        """Stop the server and remove its files."""
+        self.usable = False
+        if self.process is not None:
+            if self.process.popen is not None and self.process.popen.stdin:
+                with contextlib.suppress(OSError):
+                    self.process.popen.stdin.close()
+            self.process.cleanup()
+            if self.process.popen is not None and self.process.popen.stdout:
+                self.process.popen.stdout.close()
+            self.process = None
+        if getattr(self, "_stderr", None) is not None:
+            self._stderr.close()
+            self._stderr = None
+        shutil.rmtree(self.private, ignore_errors=True)
+
+
+_lock = threading.Lock()
+_idle: list[tuple[tuple, JudgesServer]] = []
+_keeper: ThreadPoolExecutor | None = None
+#: How many servers this process started (tests read it to see that one was reused).
+started_servers = 0
+
+
+@contextlib.contextmanager
+def borrowed(folder: Path, environment: dict[str, str], memory_bytes: int):
+    """An idle server for these judges, or a new one; given back after use unless it misbehaved.
+
+    Raises:
+        JudgesError: The judges file cannot be loaded.
+        ServerUnavailable: No server could be started.
+    """
+    global started_servers
+    key = (_folder_digest(Path(folder)), tuple(sorted(environment.items())), int(memory_bytes))
+    server = None
+    with _lock:
+        for index, (found_key, found) in enumerate(_idle):
+            if found_key == key:
+                server = _idle.pop(index)[1]
+                break
+    if server is None:
+        server = JudgesServer(Path(folder), environment, memory_bytes)
+        with _lock:
+            started_servers += 1
+    try:
+        yield server
+    finally:
+        if server.usable:
+            with _lock:
+                _idle.append((key, server))
+                surplus = _idle[: max(0, len(_idle) - MAX_IDLE)]
+                del _idle[: len(surplus)]
+            for _, old in surplus:
+                old.close()
+        else:
+            server.close()
+
+
+def _in_keeper_thread(function):
+    """Call ``function`` in the one thread that starts every server, and return its result.
+
+    bubblewrap's ``--die-with-parent`` follows the thread that started it, not the
+    process: a server started by a relay's request thread would die with that thread.
+    The keeper thread lives as long as this process.
+    """
+    global _keeper
+    with _lock:
+        if _keeper is None:
+            _keeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judges-servers")
+    return _keeper.submit(function).result()
+
+
+def close_all() -> None:
+    """Stop every idle server (at exit, and in tests)."""
+    with _lock:
+        servers = [server for _, server in _idle]
+        _idle.clear()
+    for server in servers:
+        server.close()
+
+
+atexit.register(close_all)
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
