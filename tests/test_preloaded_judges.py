@@ -86,7 +86,13 @@ JUDGES = textwrap.dedent(
         return Verdict(True, "judged after killing its parent")
 
 
+    def measure(payload, asked):
+        print("x" * 500_000)  # output the verdict line follows
+        return Verdict(True, f"{len(payload)} characters")
+
+
     JUDGES = {
+        "measure": ("value", measure),
         "poison": ("value", poison),
         "probe": ("value", probe),
         "kill_server": ("value", kill_server),
@@ -144,3 +150,10 @@ def test_the_relay_gives_a_jobs_process_what_judging_there_gives_from_one_lastin
     assert [{key: (v.passed, v.message) for key, v in judged.verdicts.items()} for judged in relayed] == [direct] * 2
     # The server started for the relay's first request (on the relay's thread) outlived that thread.
     assert preloaded_judges.started_servers == started + 1
+
+
+def test_large_evidence_and_output_pass_through_the_server(judges_folder):
+    evidence = {"graded": ["measure"], "evidence": {"measure": {"value": "e" * 40_000_000}}, "challenge": {}}
+    judged = judge_process.judge_here(judges_folder, evidence, judge_process.JudgesLimits(), {})
+    assert (judged.verdicts["measure"].passed, judged.verdicts["measure"].message) == (True, "40000000 characters")
+    assert preloaded_judges.started_servers >= 1 and judged.cpu_seconds > 0

@@ -2,10 +2,12 @@
 
 ``python -m resnet_course.grader.judges.judges_server`` loads the judges file and
 imports what judging needs (TensorFlow and Keras above all, seconds per process),
-then runs nothing else: no model is built and no operation runs in it, so its
-memory holds no trace of any evidence. It reads one order per line on its
-standard input and, for each, forks a child that judges the order's request
-exactly as a fresh ``judge_process`` would, printing into a pipe of its own.
+then runs nothing else: no model is built and no operation runs in it. Each order
+on its standard input is a one-line header and the request's bytes; the server
+reads those bytes into a mapping of their own, forks a child that parses and
+judges them exactly as a fresh ``judge_process`` would, printing into a pipe of
+its own, and unmaps them afterwards. So the server never parses a submission's
+evidence, and its memory is the same before every fork.
 
 What one child could leave for the next is removed before the next order is read:
 
@@ -14,12 +16,14 @@ What one child could leave for the next is removed before the next order is read
   (``kill(-1)``, atomic against forks), and the server checks that none is left;
 * files: everything in the writable folders (``/tmp``, the working folder, ``/dev/shm``) is deleted,
   and no writable folder is on the server's import path, so nothing a child wrote is ever imported;
-* the server itself: it is not dumpable, so no child can trace it or read its memory.
+* the server itself: it is not dumpable, so no child can trace it or read its memory, and a child
+  holds none of the server's descriptors, so it cannot read the next order or write an answer.
   A child can still kill it; the grader then starts a new server and judges the rest in a fresh process.
 
-The server answers each order with one :data:`SERVED_PREFIX` line: the child's output (bounded), its exit
-status, whether it was stopped for time, and whether the clean-up was complete. A server that could not
-clean up says so and exits, so it never judges again.
+The server answers each order with one :data:`SERVED_PREFIX` line (the child's exit status, whether it
+was stopped for time, its CPU time, whether the clean-up was complete, and the output's length), then
+the child's output, at most :data:`OUTPUT_BYTES`. A server that could not clean up says so and exits,
+so it never judges again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import importlib
 import json
+import mmap
 import os
 import resource
 import select
@@ -58,6 +63,10 @@ OUTPUT_BYTES = 1024 * 1024
 #: (the cell's limit is the child's own alarm; this catches a child that no longer runs Python).
 SILENCE_GRACE_SECONDS = 30
 WRITABLE_FOLDERS = ("/tmp", "/dev/shm")
+#: The longest order header (the request itself follows it, length-prefixed).
+MAX_HEADER_BYTES = 1024 * 1024
+VERDICT_LINE = b"\n" + VERDICT_PREFIX.encode()
+VERDICT_START = VERDICT_PREFIX.encode()
 PR_SET_DUMPABLE = 4
 
 
@@ -75,28 +84,55 @@ def main() -> int:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if not _clean_up(workdir):
         return 4
+    output = bytearray(OUTPUT_BYTES)  # allocated once: no child's output changes the server's memory
     own = resource.getrusage(resource.RUSAGE_SELF)
     print(f"{READY_LINE} {own.ru_utime + own.ru_stime:.3f}", flush=True)  # the start-up's CPU seconds
-    for line in sys.stdin:
-        order = json.loads(line)
-        served = serve(judges, order, workdir)
-        sys.stdout.write(SERVED_PREFIX + json.dumps(served) + "\n")
-        sys.stdout.flush()
-        if not served["clean"]:
+    while header := sys.stdin.buffer.readline(MAX_HEADER_BYTES):
+        order = json.loads(header)
+        request = _read_request(int(order["size"]))
+        try:
+            answer, length = serve(judges, order, request, output, workdir)
+        finally:
+            request.close()
+        sys.stdout.buffer.write(SERVED_PREFIX.encode() + json.dumps({**answer, "size": length}).encode() + b"\n")
+        sys.stdout.buffer.write(memoryview(output)[:length])
+        sys.stdout.buffer.flush()
+        if not answer["clean"]:
             return 4
     return 0
 
 
-def serve(judges, order: dict, workdir: str) -> dict:
-    """Judge ``order["request"]`` in a fork of this process; return what the grader needs of it.
+def _read_request(size: int) -> mmap.mmap:
+    """The request's bytes, read into a mapping of their own that is unmapped afterwards.
+
+    The server never parses a request (its child does) and keeps nothing of it, so one
+    submission's evidence, however large, leaves the server's memory as it was.
+    """
+    request = mmap.mmap(-1, max(1, size))
+    view, done = memoryview(request), 0
+    while done < size:
+        count = sys.stdin.buffer.readinto(view[done:size])
+        if not count:
+            raise EOFError("the grader's request was cut short")
+        done += count
+    view.release()
+    return request
+
+
+def serve(judges, order: dict, request: mmap.mmap, output: bytearray, workdir: str) -> tuple[dict, int]:
+    """Judge the request in a fork of this process; return what the grader needs of it.
 
     Args:
         judges: The loaded judges module.
-        order: ``{"request": ..., "cpu_seconds": N, "wall_seconds": N}``.
+        order: ``{"size": N, "graded": [...], "cell_seconds": N, "cpu_seconds": N, "wall_seconds": N}``.
+        request: The request's JSON (``judge_process.judge_request``), parsed by the child only.
+        output: Where the child's output is kept (the first ``length`` bytes are it).
         workdir: The sandbox's working folder (emptied afterwards).
+
+    Returns:
+        (the answer's fields, the length of the child's output in ``output``)
     """
-    request = order["request"]
-    allowed = cell_allowances(judges, request)
+    allowed = cell_allowances(judges, {"graded": order["graded"], "cell_seconds": order["cell_seconds"]})
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -113,7 +149,7 @@ def serve(judges, order: dict, workdir: str) -> dict:
             os.close(write_end)
             cpu = max(1, int(order["cpu_seconds"]))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-            status = judge_request(judges, request)
+            status = judge_request(judges, json.loads(request[: int(order["size"])]))
         except BaseException:  # noqa: BLE001 - whatever stopped the child is reported by its status
             import traceback
 
@@ -123,33 +159,35 @@ def serve(judges, order: dict, workdir: str) -> dict:
             sys.stderr.flush()
             os._exit(status)
     os.close(write_end)
-    output, wait_status, usage, timed_out = _collect(
-        pid, read_end, request["graded"], allowed, int(order["wall_seconds"])
+    length, wait_status, usage, timed_out = _collect(
+        pid, read_end, order["graded"], allowed, int(order["wall_seconds"]), output
     )
     clean = _clean_up(workdir)
-    return {
-        "output": output.decode(errors="replace"),
+    answer = {
         "status": os.waitstatus_to_exitcode(wait_status),
         "timed_out": timed_out,
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
         "clean": clean,
     }
+    return answer, length
 
 
-def _collect(pid: int, read_end: int, graded: list[str], allowed: dict[str, int], wall_seconds: int):
-    """Read the child's output until it ends, stopping it when it overruns its time.
+def _collect(pid: int, read_end: int, graded: list[str], allowed: dict[str, int], wall_seconds: int, output: bytearray):
+    """Read the child's output into ``output`` until it ends, stopping it when it overruns its time.
 
     The child has ``wall_seconds`` in all, and each cell its own limit (the child's alarm) plus
     :data:`SILENCE_GRACE_SECONDS` from the verdict before it. Reading stops when the child has
     ended, even if a process it left behind still holds the pipe (the clean-up kills that one).
+    Output past ``output``'s size is read and dropped.
 
     Returns:
-        (output, wait status, the child's resource usage, whether it was stopped for time)
+        (the output's length, wait status, the child's resource usage, whether it was stopped for time)
     """
-    output = bytearray()
+    length, counted, first_seen = 0, 0, False
     deadline = time.monotonic() + wall_seconds
-    verdicts, last_verdict, partial = 0, time.monotonic(), b""
+    verdicts, last_verdict = 0, time.monotonic()
     timed_out, status, usage, ended_output = False, None, None, False
+    chunk = bytearray(65536)
     try:
         while True:
             current = graded[min(verdicts, len(graded) - 1)] if graded else None
@@ -173,20 +211,23 @@ def _collect(pid: int, read_end: int, graded: list[str], allowed: dict[str, int]
                 if status is not None:  # the child has ended and nothing more is waiting
                     break
                 continue
-            chunk = os.read(read_end, 65536)
-            if not chunk:
+            count = os.readv(read_end, [chunk])
+            if not count:
                 ended_output = True
                 continue
-            *lines, partial = (partial + chunk).split(b"\n")
-            partial = partial[-65536:]  # a verdict line is far shorter; a longer one is not a verdict
-            found = sum(line.startswith(VERDICT_PREFIX.encode()) for line in lines)
+            kept = min(count, len(output) - length)
+            output[length : length + kept] = memoryview(chunk)[:kept]
+            length += kept
+            # Verdict lines seen so far restart the silence clock (only kept output is counted).
+            found = output.count(VERDICT_LINE, counted, length)
+            if not first_seen and length >= len(VERDICT_START):
+                first_seen, found = True, found + output.startswith(VERDICT_START)
             if found:
                 verdicts, last_verdict = verdicts + found, time.monotonic()
-            if len(output) < OUTPUT_BYTES:
-                output += chunk[: OUTPUT_BYTES - len(output)]
+            counted = max(counted, length - len(VERDICT_LINE) + 1)
     finally:
         os.close(read_end)
-    return bytes(output), status, usage, timed_out
+    return length, status, usage, timed_out
 
 
 def _clean_up(workdir: str) -> bool:

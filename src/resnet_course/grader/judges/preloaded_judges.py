@@ -151,18 +151,29 @@ class JudgesServer:
         """
         from .judges_server import SERVED_PREFIX
 
-        order = {"request": request, "cpu_seconds": int(cpu_seconds), "wall_seconds": int(wall_seconds)}
+        body = json.dumps(request).encode()
+        order = {
+            "size": len(body),
+            "graded": list(request["graded"]),
+            "cell_seconds": request.get("cell_seconds", 120),
+            "cpu_seconds": int(cpu_seconds),
+            "wall_seconds": int(wall_seconds),
+        }
         try:
             assert self.process is not None and self.process.popen is not None
-            self.process.popen.stdin.write(json.dumps(order).encode() + b"\n")
+            self.process.popen.stdin.write(json.dumps(order).encode() + b"\n" + body)
             self.process.popen.stdin.flush()
-            line = self._read_line(time.monotonic() + wall_seconds + ANSWER_GRACE_SECONDS)
+            deadline = time.monotonic() + wall_seconds + ANSWER_GRACE_SECONDS
+            line = self._read_line(deadline)
             if not line.startswith(SERVED_PREFIX):
                 raise ServerUnavailable(f"the judges server answered {line[:200]!r}")
             answer = json.loads(line[len(SERVED_PREFIX) :])
+            output = self._read_bytes(int(answer["size"]), deadline)
             cpu_seconds = float(answer["cpu_seconds"]) + self.unbilled_cpu_seconds
             self.unbilled_cpu_seconds = 0.0
-            served = Served(str(answer["output"]), int(answer["status"]), bool(answer["timed_out"]), cpu_seconds)
+            served = Served(
+                output.decode(errors="replace"), int(answer["status"]), bool(answer["timed_out"]), cpu_seconds
+            )
             if not answer["clean"]:
                 raise ServerUnavailable("the judges server could not clean up after a submission")
             return served
@@ -173,11 +184,29 @@ class JudgesServer:
             self.close()
             raise
 
+    def _read_bytes(self, size: int, deadline: float) -> bytes:
+        """The next ``size`` bytes of the server's output."""
+        if size > MAX_ANSWER_BYTES:
+            raise ServerUnavailable("the judges server's answer was longer than the grader reads")
+        while len(self._buffer) < size:
+            self._fill(deadline)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
     def _read_line(self, deadline: float) -> str:
         """The server's next output line, waiting until ``deadline`` at most."""
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_ANSWER_BYTES:
+                raise ServerUnavailable("the judges server's answer was longer than the grader reads")
+            self._fill(deadline)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def _fill(self, deadline: float) -> None:
+        """Add what the server wrote next to the buffer, waiting until ``deadline`` at most."""
         assert self.process is not None and self.process.popen is not None
         stream = self.process.popen.stdout.fileno()
-        while b"\n" not in self._buffer:
+        while True:
             now = time.monotonic()
             if now >= deadline or self.process.poll() is not None:
                 reason = "did not answer in time" if now >= deadline else "stopped"
@@ -188,10 +217,7 @@ class JudgesServer:
                 if not chunk:
                     raise ServerUnavailable(f"the judges server stopped ({self._stderr_tail()})")
                 self._buffer += chunk
-                if len(self._buffer) > MAX_ANSWER_BYTES:
-                    raise ServerUnavailable("the judges server's answer was longer than the grader reads")
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode(errors="replace")
+                return
 
     def _stderr_tail(self) -> str:
         try:
