@@ -157,3 +157,36 @@ def test_large_evidence_and_output_pass_through_the_server(judges_folder):
     judged = judge_process.judge_here(judges_folder, evidence, judge_process.JudgesLimits(), {})
     assert (judged.verdicts["measure"].passed, judged.verdicts["measure"].message) == (True, "40000000 characters")
     assert preloaded_judges.started_servers >= 1 and judged.cpu_seconds > 0
+
+
+def test_an_idle_server_is_stopped_and_the_next_submission_starts_another(judges_folder):
+    started = preloaded_judges.started_servers
+    assert judge(judges_folder, "probe") == {"probe": (True, "clean")}
+    assert preloaded_judges.stop_idle(0) == 1
+    assert judge(judges_folder, "probe") == {"probe": (True, "clean")}
+    assert preloaded_judges.started_servers == started + 2
+
+
+def test_a_forked_process_starts_its_own_server_and_leaves_the_parents_alone(judges_folder):
+    import multiprocessing
+
+    assert judge(judges_folder, "probe") == {"probe": (True, "clean")}
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        in_child = pool.apply(_judge_and_count, (judges_folder,))
+    assert in_child == ({"probe": (True, "clean")}, 1), "the child started a server of its own"
+    started = preloaded_judges.started_servers
+    assert judge(judges_folder, "probe") == {"probe": (True, "clean")}
+    assert preloaded_judges.started_servers == started, "the parent's server still serves the parent"
+
+
+def _judge_and_count(folder):
+    return judge(folder, "probe"), preloaded_judges.started_servers
+
+
+def test_the_cpu_time_of_a_fresh_judges_process_is_reported(judges_folder, monkeypatch):
+    monkeypatch.setenv(preloaded_judges.ENABLE_VARIABLE, "0")
+    measured = {"graded": ["measure"], "evidence": {"measure": {"value": "abc"}}, "challenge": {}}
+    judged = judge_process.judge_here(judges_folder, measured, judge_process.JudgesLimits(), {})
+    assert (judged.verdicts["measure"].passed, judged.verdicts["measure"].message) == (True, "3 characters")
+    assert 0 < judged.cpu_seconds < judged.process_seconds * 4

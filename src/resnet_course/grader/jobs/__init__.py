@@ -4,7 +4,7 @@ Module map, in the order a run uses them:
 
 * ``course``: folders and gradebook from ``nbgrader_config.py`` (or a configuration built in code);
 * ``instructor_faults``: faults on the instructor's side stop the run, never recorded against a student;
-* ``autograde``: the whole run, submissions in parallel, one writer to the gradebook;
+* ``autograde``: the whole run, submissions in parallel, one writer to the gradebook, one judges relay;
 * ``submissions``: refuse a submission holding a link; read the rest safely (no shadowing modules);
 * ``reconcile``: repair deleted, re-typed or metadata-stripped cells;
 * ``prepare``: a submission becomes a self-contained job, or a reason;
@@ -16,6 +16,6 @@ Module map, in the order a run uses them:
 * ``merge``: the single writer to the gradebook;
 * ``integrity``: gradebook checks (nothing but the graded rows changed).
 
-Uses ``pipeline`` (the steps a job runs), ``judges`` (limits, pre-flight) and
+Uses ``pipeline`` (the steps a job runs), ``judges`` (limits, pre-flight, the relay a run opens for its jobs) and
 ``reports.report`` (the per-student report a run writes).
 """

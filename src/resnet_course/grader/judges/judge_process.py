@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 VERDICT_PREFIX = "@@verdict "
 MEMO_PREFIX = "@@memo "
 FAULT_PREFIX = "@@judges-fault "
+CPU_PREFIX = "@@cpu-seconds "
 REQUEST_FILE = "request.json"
 #: Passed into the judges' process (for example ``RESNET_COURSE_TRAINING_TEST=skip``).
 FORWARDED_VARIABLES = ("RESNET_COURSE_TRAINING_TEST", "RESNET_COURSE_JUDGES_PRECISION")
@@ -189,12 +190,7 @@ def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: d
                 if pending:  # what stopped the child is judged, and worded, as a fresh process does
                     preloaded = False
                 continue
-            # Children this process waited for; where two threads judge at once (the relay) it may include
-            # the other one's, so the figure is an estimate there.
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = _fresh_process(folder, round_request, limits, environment, remaining)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            judged.cpu_seconds += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
             _read_lines(result.stdout, pending, judged)
         finally:
             judged.process_seconds += time.monotonic() - started
@@ -229,11 +225,13 @@ def _fresh_process(folder: Path, request: dict, limits: JudgesLimits, environmen
 
 
 def _read_lines(output: str, pending: list[str], judged: Judged) -> None:
-    """Take the verdicts and memos of the pending cells from a judges' output (a fault stops grading)."""
+    """Take the verdicts, memos and CPU time of a judges' output for the pending cells (a fault stops grading)."""
     for line in output.splitlines():
         if line.startswith(FAULT_PREFIX):
             raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
         try:
+            if line.startswith(CPU_PREFIX):
+                judged.cpu_seconds += max(0.0, float(line[len(CPU_PREFIX) :]))
             if line.startswith(MEMO_PREFIX):
                 grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
                 if grade_id in pending:
@@ -290,7 +288,12 @@ def main() -> int:
     except JudgesError as error:
         print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
         return 3
-    return judge_request(judges, request)
+    try:
+        return judge_request(judges, request)
+    finally:
+        # The grader cannot see a sandboxed process's CPU time (bubblewrap does not pass it on): say it.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"{CPU_PREFIX}{usage.ru_utime + usage.ru_stime:.3f}", flush=True)
 
 
 def judge_request(judges, request: dict) -> int:

@@ -37,8 +37,13 @@ from .judging import JUDGES_FOLDER, JudgesError
 log = logging.getLogger(__name__)
 
 ENABLE_VARIABLE = "RESNET_JUDGES_PRELOADED"
-#: Seconds a server may take to import TensorFlow and load the judges file.
-START_SECONDS = 600
+#: Seconds a server may take to import TensorFlow and load the judges file (about 10 on 2 busy cores).
+START_SECONDS = 180
+#: An idle server is stopped after this long: a long-lived process (a Jupyter server that ran
+#: the formgrader's autograde) does not keep the judges' memory for nothing.
+IDLE_SECONDS = 300
+#: After this many servers in a row failed to start, this process judges in fresh processes only.
+FAILED_STARTS_ALLOWED = 2
 #: A server's whole life; each submission it judges has its own limits within it.
 LIFETIME_SECONDS = 24 * 3600
 #: Seconds past an order's own time that the grader waits for the server's answer.
@@ -74,7 +79,9 @@ def enabled() -> bool:
     """Whether submissions may be judged by preloaded servers here."""
     from resnet_course.sandbox.layout import _gpu_devices
 
-    return os.environ.get(ENABLE_VARIABLE, "1") != "0" and not _gpu_devices()
+    if os.environ.get(ENABLE_VARIABLE, "1") == "0" or _failed_starts >= FAILED_STARTS_ALLOWED:
+        return False
+    return not _gpu_devices()
 
 
 class JudgesServer:
@@ -243,8 +250,11 @@ class JudgesServer:
 
 
 _lock = threading.Lock()
-_idle: list[tuple[tuple, JudgesServer]] = []
+#: (key, server, when it became idle)
+_idle: list[tuple[tuple, JudgesServer, float]] = []
 _keeper: ThreadPoolExecutor | None = None
+_reaper: threading.Thread | None = None
+_failed_starts = 0
 #: How many servers this process started (tests read it to see that one was reused).
 started_servers = 0
 
@@ -257,30 +267,62 @@ def borrowed(folder: Path, environment: dict[str, str], memory_bytes: int):
         JudgesError: The judges file cannot be loaded.
         ServerUnavailable: No server could be started.
     """
-    global started_servers
+    global started_servers, _failed_starts
     key = (_folder_digest(Path(folder)), tuple(sorted(environment.items())), int(memory_bytes))
     server = None
     with _lock:
-        for index, (found_key, found) in enumerate(_idle):
+        for index, (found_key, _, _) in enumerate(_idle):
             if found_key == key:
                 server = _idle.pop(index)[1]
                 break
     if server is None:
-        server = JudgesServer(Path(folder), environment, memory_bytes)
+        try:
+            server = JudgesServer(Path(folder), environment, memory_bytes)
+        except ServerUnavailable:
+            with _lock:
+                _failed_starts += 1
+            raise
         with _lock:
             started_servers += 1
+            _failed_starts = 0
     try:
         yield server
     finally:
         if server.usable:
-            with _lock:
-                _idle.append((key, server))
-                surplus = _idle[: max(0, len(_idle) - MAX_IDLE)]
-                del _idle[: len(surplus)]
-            for _, old in surplus:
-                old.close()
+            _give_back(key, server)
         else:
             server.close()
+
+
+def _give_back(key: tuple, server: JudgesServer) -> None:
+    global _reaper
+    with _lock:
+        _idle.append((key, server, time.monotonic()))
+        surplus = _idle[: max(0, len(_idle) - MAX_IDLE)]
+        del _idle[: len(surplus)]
+        if _reaper is None:
+            _reaper = threading.Thread(target=_stop_idle_servers, name="judges-servers-reaper", daemon=True)
+            _reaper.start()
+    for _, old, _ in surplus:
+        old.close()
+
+
+def _stop_idle_servers() -> None:
+    """Stop servers idle for :data:`IDLE_SECONDS` (runs as long as this process)."""
+    while True:
+        time.sleep(min(30, IDLE_SECONDS))
+        stop_idle(IDLE_SECONDS)
+
+
+def stop_idle(seconds: float) -> int:
+    """Stop the servers idle for more than ``seconds``; return how many."""
+    now = time.monotonic()
+    with _lock:
+        old = [entry for entry in _idle if now - entry[2] > seconds]
+        _idle[:] = [entry for entry in _idle if entry not in old]
+    for _, server, _ in old:
+        server.close()
+    return len(old)
 
 
 def _in_keeper_thread(function):
@@ -300,13 +342,20 @@ def _in_keeper_thread(function):
 def close_all() -> None:
     """Stop every idle server (at exit, and in tests)."""
     with _lock:
-        servers = [server for _, server in _idle]
+        servers = [server for _, server, _ in _idle]
         _idle.clear()
     for server in servers:
         server.close()
 
 
+def _forget_inherited_servers() -> None:
+    """In a forked child: the parent's servers stay the parent's (sharing one would mix two processes' orders)."""
+    global _lock, _idle, _keeper, _reaper, started_servers
+    _lock, _idle, _keeper, _reaper, started_servers = threading.Lock(), [], None, None, 0
+
+
 atexit.register(close_all)
+os.register_at_fork(after_in_child=_forget_inherited_servers)
 
 
 def _folder_digest(folder: Path) -> str:
