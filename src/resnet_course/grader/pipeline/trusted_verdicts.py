@@ -7,7 +7,8 @@ run them around the sandboxed Execute step:
    (``judges/judging.py``), draws this submission's inputs and writes them where
    the notebook's evidence requests read them.
 2. :class:`TrustedVerdicts`, after it: reads each graded cell's evidence,
-   has the judges decide in a fresh process (``judges/judge_process.py``), and
+   has the judges decide in a sandbox of their own (``judges/judge_process.py``: a fork of a
+   preloaded judges server, or a fresh process), and
    replaces the cell's outputs with the verdict. nbgrader's SaveAutoGrades
    then scores the cell from those outputs alone: an error output means no
    points. Nothing the kernel printed, displayed or claimed about itself
