@@ -71,6 +71,7 @@ PR_SET_DUMPABLE = 4
 
 
 def main() -> int:
+    """Load and import, then judge each order in a fork until the grader closes standard input."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     workdir = os.getcwd()
     sys.path[:] = [entry for entry in sys.path if entry and not _is_writable_place(entry, workdir)]
@@ -81,9 +82,8 @@ def main() -> int:
         return 3
     for name in PRELOADED_MODULES:
         importlib.import_module(name)
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    if not _clean_up(workdir):
-        return 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 or not _clean_up(workdir):
+        return 4  # a server its children could trace, or could not clean after, judges nobody
     output = bytearray(OUTPUT_BYTES)  # allocated once: no child's output changes the server's memory
     own = resource.getrusage(resource.RUSAGE_SELF)
     print(f"{READY_LINE} {own.ru_utime + own.ru_stime:.3f}", flush=True)  # the start-up's CPU seconds
