@@ -201,15 +201,9 @@ def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: d
 
 def _fresh_process(folder: Path, request: dict, limits: JudgesLimits, environment: dict[str, str], remaining: int):
     """Run ``request`` through a new judges' process in a sandbox of its own; return its ``SandboxResult``."""
-    from resnet_course.sandbox.limits import SandboxLimits
     from resnet_course.sandbox.run import run_command
 
-    sandbox = dataclasses.replace(
-        SandboxLimits.from_env(),
-        wall_seconds=remaining,
-        cpu_seconds=remaining * (os.cpu_count() or 1),
-        memory_bytes=limits.memory_bytes,
-    )
+    sandbox = sandbox_limits(limits.memory_bytes, remaining)
     staged = Path(tempfile.mkdtemp(prefix="resnet-judges-"))
     try:
         shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
@@ -222,6 +216,18 @@ def _fresh_process(folder: Path, request: dict, limits: JudgesLimits, environmen
         )
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+
+
+def sandbox_limits(memory_bytes: int, seconds: int):
+    """The sandbox's limits for judges that may run ``seconds`` (on every core) within ``memory_bytes``."""
+    from resnet_course.sandbox.limits import SandboxLimits
+
+    return dataclasses.replace(
+        SandboxLimits.from_env(),
+        wall_seconds=seconds,
+        cpu_seconds=seconds * (os.cpu_count() or 1),
+        memory_bytes=memory_bytes,
+    )
 
 
 def _read_lines(output: str, pending: list[str], judged: Judged) -> None:

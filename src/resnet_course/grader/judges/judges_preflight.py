@@ -35,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .judging import JudgesError, challenge_for, judges_dir, load_judges
+from .judging import JudgesError, challenge_for, judges_dir, judges_files, load_judges
 
 PREFLIGHT_STUDENT = "the master notebook"
 CACHE_VARIABLE = "RESNET_COURSE_CACHE_DIR"
@@ -50,8 +50,7 @@ def _stamp(judges_folder: Path, notebook: Path) -> Path:
     from importlib import metadata
 
     digest = hashlib.sha256()
-    files = sorted(p for p in judges_folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in [*files, notebook]:
+    for path in [*judges_files(judges_folder), notebook]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     try:
         version = metadata.version("resnet-course")

@@ -105,6 +105,11 @@ def judges_dir(source_assignment_dir: Path) -> Path:
     return Path(source_assignment_dir) / JUDGES_FOLDER
 
 
+def judges_files(folder: Path) -> list[Path]:
+    """The files of a judges folder, sorted (Python's byte-code caches left out): what decides the judges."""
+    return sorted(path for path in Path(folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+
+
 def load_judges(folder: Path):
     """Import ``folder/judges.py`` as a fresh module (its folder first on ``sys.path`` for helpers beside it)."""
     path = Path(folder) / JUDGES_FILE

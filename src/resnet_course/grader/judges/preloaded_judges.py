@@ -32,7 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .judging import JUDGES_FOLDER, JudgesError
+from .judging import JUDGES_FOLDER, JudgesError, judges_files
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,9 @@ class JudgesServer:
     """
 
     def __init__(self, folder: Path, environment: dict[str, str], memory_bytes: int):
-        from resnet_course.sandbox.limits import SandboxLimits
         from resnet_course.sandbox.run import prepared_process
+
+        from .judge_process import sandbox_limits
 
         self.usable = False
         self.unbilled_cpu_seconds = 0.0
@@ -109,12 +110,7 @@ class JudgesServer:
         try:
             staged = self.private / "staged"
             shutil.copytree(folder, staged / JUDGES_FOLDER, symlinks=False)
-            limits = dataclasses.replace(
-                SandboxLimits.from_env(),
-                wall_seconds=LIFETIME_SECONDS,
-                cpu_seconds=LIFETIME_SECONDS * (os.cpu_count() or 1),
-                memory_bytes=memory_bytes,
-            )
+            limits = sandbox_limits(memory_bytes, LIFETIME_SECONDS)
             self._stderr = open(self.private / "stderr", "wb")
             command = [sys.executable, "-m", "resnet_course.grader.judges.judges_server"]
             process = prepared_process(
@@ -360,7 +356,6 @@ os.register_at_fork(after_in_child=_forget_inherited_servers)
 
 def _folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in judges_files(folder):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
