@@ -326,3 +326,24 @@ def test_dask_workers_whose_sandbox_fails_stop_grading_before_anything_is_writte
     assert "bubblewrap is not installed" in result.stderr and "Traceback" not in result.stderr
     assert integrity.snapshot(db)["rows"] == before
     assert not (course / "autograder" / ".runtime" / "reports" / "toy.json").exists()
+
+
+@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (2, 1, 2), (2, None, 1), (16, 2, 8), (2, 5, 1)])
+def test_submissions_graded_at_once_split_the_cores_for_their_judges(monkeypatch, cores, workers, threads):
+    from resnet_course.grader.jobs import autograde
+
+    monkeypatch.setattr(autograde, "default_workers", lambda: cores)
+    assert autograde.judges_threads(workers) == threads
+
+
+def test_a_jobs_share_of_the_cores_reaches_its_trusted_verdicts_and_the_judges(tmp_path):
+    from resnet_course.grader.jobs.job_runner import autograde_config
+    from resnet_course.grader.pipeline.trusted_verdicts import TrustedVerdicts
+
+    job = {"course_id": "c", "assignment": "a", "student": "s", "timeout": 60, "launcher_arguments": []}
+    job |= {"protected_modules": [], "judges_threads": 1}
+    verdicts = TrustedVerdicts(config=autograde_config(tmp_path, job))
+    assert verdicts.judges_threads == 1
+    assert verdicts.judges_environment()["TF_NUM_INTRAOP_THREADS"] == "1"
+    job["judges_threads"] = 0
+    assert "TF_NUM_INTRAOP_THREADS" not in TrustedVerdicts(config=autograde_config(tmp_path, job)).judges_environment()

@@ -91,7 +91,13 @@ JUDGES = textwrap.dedent(
         return Verdict(True, f"{len(payload)} characters")
 
 
+    def threads(payload, asked):
+        names = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+        return Verdict(True, ",".join(os.environ.get(name, "unset") for name in names))
+
+
     JUDGES = {
+        "threads": ("value", threads),
         "measure": ("value", measure),
         "poison": ("value", poison),
         "probe": ("value", probe),
@@ -190,3 +196,14 @@ def test_the_cpu_time_of_a_fresh_judges_process_is_reported(judges_folder, monke
     judged = judge_process.judge_here(judges_folder, measured, judge_process.JudgesLimits(), {})
     assert (judged.verdicts["measure"].passed, judged.verdicts["measure"].message) == (True, "3 characters")
     assert 0 < judged.cpu_seconds < judged.process_seconds * 4
+
+
+@pytest.mark.parametrize("preloaded", ["1", "0"], ids=["server", "fresh process"])
+def test_the_graders_share_of_the_cores_reaches_the_judges(judges_folder, monkeypatch, preloaded):
+    monkeypatch.setenv(preloaded_judges.ENABLE_VARIABLE, preloaded)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    for threads, expected in ((1, "1,1"), (0, "unset,unset")):
+        environment = judge_process.judges_environment(threads)
+        judged = judge_process.judge_here(judges_folder, request("threads"), judge_process.JudgesLimits(), environment)
+        assert judged.verdicts["threads"].message == expected, threads

@@ -128,10 +128,13 @@ def test_a_change_that_changes_training_changes_the_key(tmp_path, change):
     assert key_of(small_model(), judges_folder=tmp_path) != key_of(small_model(**change), judges_folder=tmp_path)
 
 
-def test_the_spec_backend_precision_and_judges_are_in_the_key(tmp_path, monkeypatch):
+def test_the_spec_backend_precision_threads_and_judges_are_in_the_key(tmp_path, monkeypatch):
     model = small_model()
     plain = key_of(model, judges_folder=tmp_path)
     assert key_of(model, {"recipe": "course"}, tmp_path) != plain
+    payload = canonical_payload(evidence_of(model))
+    assert training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path, threads=0) == plain
+    assert training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path, threads=1) != plain
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     assert key_of(model, judges_folder=tmp_path) != plain
     monkeypatch.delenv("KERAS_BACKEND")

@@ -22,7 +22,7 @@ from . import instructor_faults
 from .course import Course
 from .job_types import GradingSettings, JobResult
 from .merge import merge_result
-from .parallel import run_jobs
+from .parallel import default_workers, run_jobs
 from .prepare import check_student_id, prepare_submission, source_files
 from .template import has_assignment, imports_of_test_cells, template_gradebook
 
@@ -100,6 +100,8 @@ def autograde(
                 log.warning("skipping submitted folder: %s", error)
     protected = list(dict.fromkeys(settings.protected_modules + imports_of_test_cells(template, assignment)))
     settings = dataclasses.replace(settings, protected_modules=protected)
+    if scheduler is None and not settings.judges_threads:
+        settings = dataclasses.replace(settings, judges_threads=judges_threads(workers))
     sources = source_files(course, assignment)
     reports: dict[str, report.StudentReport] = {}
     notes_before: dict[str, list[str]] = {}
@@ -124,6 +126,16 @@ def autograde(
         raise
     report.save(course.report_path(assignment), reports)
     return reports
+
+
+def judges_threads(workers: int | None) -> int:
+    """Each local submission's share of the cores for its judges' TensorFlow (at least one thread).
+
+    Two trainings at a thread per core each, on the same cores, train slower in all than two at one
+    thread each (docs/measurements.md): the submissions graded at once split the cores instead.
+    """
+    cores = default_workers()
+    return max(1, cores // max(1, workers or cores))
 
 
 def _record(

@@ -70,6 +70,7 @@ def autograde_config(root: Path, job: dict) -> Config:
     config.SandboxedExecute.runtime_dir = str(root / "runtime")
     config.SandboxedExecute.report_file = str(root / "sandbox-report.json")
     config.TrustedVerdicts.training_cache_dir = job.get("training_cache_dir") or ""
+    config.TrustedVerdicts.judges_threads = int(job.get("judges_threads") or 0)
     config.TrustedVerdicts.timings_file = str(root / TIMINGS_FILE)
     for name, value in (job.get("judges_limits") or {}).items():
         config.TrustedVerdicts[f"judges_{name}"] = value

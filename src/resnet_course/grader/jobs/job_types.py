@@ -62,6 +62,8 @@ class GradingSettings:
             ``AssignLatePenalties.plugin_class`` and ``LateSubmissionPlugin.penalty_method``.
         training_cache_dir: The course's training cache (``judges/training_cache.py``), or None for none.
         judges_limits: ``judge_process.JudgesLimits`` as a dict: what judging one submission may cost.
+        judges_threads: Threads for each of TensorFlow's pools in the judges (0: TensorFlow's default);
+            :func:`~.autograde.autograde` gives each submission graded at once its share of the cores.
     """
 
     timeout: int
@@ -73,6 +75,7 @@ class GradingSettings:
     )
     training_cache_dir: str | None = None
     judges_limits: dict = dataclasses.field(default_factory=dict)
+    judges_threads: int = 0
 
 
 @dataclasses.dataclass

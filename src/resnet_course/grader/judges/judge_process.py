@@ -56,6 +56,8 @@ CPU_PREFIX = "@@cpu-seconds "
 REQUEST_FILE = "request.json"
 #: Passed into the judges' process (for example ``RESNET_COURSE_TRAINING_TEST=skip``).
 FORWARDED_VARIABLES = ("RESNET_COURSE_TRAINING_TEST", "RESNET_COURSE_JUDGES_PRECISION")
+#: TensorFlow's thread pools in the judges: set by :func:`judges_environment` when the grader shares the cores.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 #: Environment variables that set the judges' limits on both grading paths.
 LIMIT_VARIABLES = {
     "cell_seconds": "RESNET_JUDGES_CELL_SECONDS",
@@ -138,7 +140,7 @@ def run_judges(
 
     limits = limits or JudgesLimits.from_env()
     if environment is None:
-        environment = {name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ}
+        environment = judges_environment()
     address = os.environ.get(judges_relay.RELAY_VARIABLE)
     if address:
         try:
@@ -146,6 +148,21 @@ def run_judges(
         except judges_relay.RelayUnavailable as error:
             log.warning("judging in this process: %s", error)
     return judge_here(folder, request, limits, environment)
+
+
+def judges_environment(threads: int = 0) -> dict[str, str]:
+    """The variables passed into the judges: this process's :data:`FORWARDED_VARIABLES`, and the threads.
+
+    Args:
+        threads: Threads for each of TensorFlow's pools in the judges (:data:`THREAD_VARIABLES`); 0 leaves
+            TensorFlow's default, a thread per core. The grader gives each of N submissions graded at
+            once its share of the cores: N trainings of a thread per core each contend for the same
+            cores and train slower in all than N trainings of a share each.
+    """
+    environment = {name: os.environ[name] for name in FORWARDED_VARIABLES if name in os.environ}
+    if threads > 0:
+        environment.update(dict.fromkeys(THREAD_VARIABLES, str(int(threads))))
+    return environment
 
 
 def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: dict[str, str]) -> Judged:

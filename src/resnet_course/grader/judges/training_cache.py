@@ -8,7 +8,8 @@ outcome therefore depends only on what :func:`cache_key` hashes:
   order of the layers does, since it decides the initial weights);
 * the judges' training specification (seed, recipe, threshold; the judges
   file's ``TRAINING_CACHE["spec"]``);
-* the data's checksums, the Keras backend, the precision and the device kind;
+* the data's checksums, the Keras backend, the precision, the device kind and the
+  judges' thread count (TensorFlow may sum in another order with other threads);
 * the course version: the package's version and the source of the judges
   and of the training code.
 
@@ -127,13 +128,14 @@ def data_checksums() -> str:
         return "no data found"
 
 
-def cache_key(architecture: str, spec: dict, judges_folder: Path) -> str:
+def cache_key(architecture: str, spec: dict, judges_folder: Path, threads: int = 0) -> str:
     """The content address of one training test: everything that decides its result.
 
     Args:
         architecture: The evidence's canonical text (:func:`canonical_architecture` of each model).
         spec: The judges' training specification.
         judges_folder: The assignment's ``grader_only`` folder (part of the course version).
+        threads: The judges' threads per TensorFlow pool (0: TensorFlow's default).
     """
     parts = {
         "architecture": architecture,
@@ -142,6 +144,7 @@ def cache_key(architecture: str, spec: dict, judges_folder: Path) -> str:
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "precision": os.environ.get(PRECISION_VARIABLE, "float32"),
         "device": device_kind(),
+        "threads": int(threads),
         "course": course_version(judges_folder),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -39,7 +39,7 @@ from traitlets import Float, Integer, Unicode
 from resnet_course.evidence import CHALLENGE_FILE
 
 from ..judges import training_cache
-from ..judges.judge_process import JudgesLimits, run_judges
+from ..judges.judge_process import JudgesLimits, judges_environment, run_judges
 from ..judges.judging import JudgesError, answers_digest, challenge_for, judges_dir, load_judges
 from .evidence_reader import BadEvidence, cell_evidence, strip_evidence
 from .plain_refusals import forget_attempt
@@ -116,6 +116,12 @@ class TrustedVerdicts(Preprocessor):
         None, allow_none=True, help="Memory of the judges' process (default: RESNET_JUDGES_MEMORY_BYTES or 6 GiB)."
     ).tag(config=True)
 
+    judges_threads = Integer(
+        0,
+        help="Threads for each of TensorFlow's pools in the judges (0: TensorFlow's default, a thread per core); "
+        "the course's grader gives each submission graded at once its share of the cores.",
+    ).tag(config=True)
+
     timings_file = Unicode("", help="JSON file to which the seconds of each grading stage are written.").tag(
         config=True
     )
@@ -147,7 +153,11 @@ class TrustedVerdicts(Preprocessor):
             with cache.locked(misses[0], self.training_cache_wait) if misses else contextlib.nullcontext():
                 for grade_id, key in keys.items():  # another worker may have judged the same model meanwhile
                     request["memo"][grade_id] = request["memo"].get(grade_id) or cache.get(key)
-                judged = run_judges(Path(trusted["folder"]), request, self.judges_limits()) if graded else None
+                judged = (
+                    run_judges(Path(trusted["folder"]), request, self.judges_limits(), self.judges_environment())
+                    if graded
+                    else None
+                )
                 for grade_id, value in (judged.memos if judged else {}).items():
                     if grade_id in keys:
                         cache.put(keys[grade_id], value)
@@ -187,6 +197,10 @@ class TrustedVerdicts(Preprocessor):
         }
         return dataclasses.replace(limits, **{key: value for key, value in given.items() if value is not None})
 
+    def judges_environment(self) -> dict[str, str]:
+        """The variables passed into the judges: the forwarded ones, and the threads when set."""
+        return judges_environment(self.judges_threads)
+
     def _cache_keys(self, trusted: dict, request: dict) -> dict[str, str]:
         """Grade id -> cache key, for each cached judgement whose evidence holds a model (none without a cache)."""
         if not self.training_cache_dir:
@@ -197,7 +211,9 @@ class TrustedVerdicts(Preprocessor):
                 continue
             try:
                 payload = canonical_payload(request["evidence"][grade_id])
-                keys[grade_id] = training_cache.cache_key(payload, spec, Path(trusted["folder"]))
+                keys[grade_id] = training_cache.cache_key(
+                    payload, spec, Path(trusted["folder"]), threads=self.judges_threads
+                )
             except (ValueError, TypeError):  # nothing cacheable handed over: the judge decides as usual
                 continue
         return keys
