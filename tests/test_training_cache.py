@@ -135,6 +135,11 @@ def test_the_spec_backend_precision_threads_and_judges_are_in_the_key(tmp_path, 
     payload = canonical_payload(evidence_of(model))
     assert training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path, threads=0) == plain
     assert training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path, threads=1) != plain
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # what the judges' sandbox passes on when none is given
+    assert key_of(model, judges_folder=tmp_path) == training_cache.cache_key(
+        payload, {"recipe": "quick"}, tmp_path, threads=1
+    )
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     assert key_of(model, judges_folder=tmp_path) != plain
     monkeypatch.delenv("KERAS_BACKEND")

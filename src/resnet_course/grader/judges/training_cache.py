@@ -135,7 +135,8 @@ def cache_key(architecture: str, spec: dict, judges_folder: Path, threads: int =
         architecture: The evidence's canonical text (:func:`canonical_architecture` of each model).
         spec: The judges' training specification.
         judges_folder: The assignment's ``grader_only`` folder (part of the course version).
-        threads: The judges' threads per TensorFlow pool (0: TensorFlow's default).
+        threads: The judges' threads per TensorFlow pool (0: as this environment's
+            ``TF_NUM_INTRAOP_THREADS``, which the sandbox passes on, or TensorFlow's default).
     """
     parts = {
         "architecture": architecture,
@@ -144,7 +145,7 @@ def cache_key(architecture: str, spec: dict, judges_folder: Path, threads: int =
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "precision": os.environ.get(PRECISION_VARIABLE, "float32"),
         "device": device_kind(),
-        "threads": int(threads),
+        "threads": str(int(threads)) if threads else os.environ.get("TF_NUM_INTRAOP_THREADS", "0"),
         "course": course_version(judges_folder),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
