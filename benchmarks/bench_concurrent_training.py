@@ -25,8 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import add_json_option, print_table, write_json  # noqa: E402
 
-THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-
 
 def train_once(images: int, epochs: int) -> dict:
     """Train the reference ResNet50 in this process; its steady images per second and CPU seconds."""
@@ -57,9 +55,10 @@ def train_once(images: int, epochs: int) -> dict:
 def run_at_once(concurrent: int, threads: int, images: int, epochs: int) -> tuple[list[dict], float]:
     """Start ``concurrent`` trainings together (``threads`` 0: TensorFlow's default); their results, and the
     seconds until the last one finished."""
+    from resnet_course.grader.judges.judge_process import THREAD_VARIABLES, judges_environment
+
     environment = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
-    if threads:
-        environment.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
+    environment.update(judges_environment(threads))  # what the grader gives the judges
     command = [sys.executable, __file__, "--child", "--images", str(images), "--epochs", str(epochs)]
     started = time.monotonic()
     children = [
@@ -87,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(train_once(args.images, args.epochs)))
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    share = max(1, cores // args.concurrent)
+    from resnet_course.grader.jobs.autograde import judges_threads
+    from resnet_course.grader.jobs.parallel import default_workers
+
+    cores, share = default_workers(), judges_threads(args.concurrent)
     rows = []
     for label, threads in (("TensorFlow's default", 0), (f"{share} each (cores // concurrent)", share)):
         results, seconds = run_at_once(args.concurrent, threads, args.images, args.epochs)
