@@ -269,3 +269,24 @@ def test_initializer_depends_only_on_kernel_shape():
 
 def test_self_check_error_is_an_assertion_error():
     assert issubclass(checks.SelfCheckError, AssertionError)
+
+
+@pytest.mark.parametrize(
+    "name", ["identity_training_passed_to_first_batchnorm_only", "conv_shortcut_batchnorm_without_training"]
+)
+def test_judging_built_blocks_catches_training_passed_to_only_some_batchnorms(name):
+    """In one model(x) call the first layer given `training` sets it for the layers after it that got none;
+    the judges' check of built blocks calls each layer on its own, as the block's eager run does."""
+    (entry,) = [entry for entry in MISTAKES if entry.name == name]
+    case = {"f": 3, "filters": (2, 4, 3), "input_shape": (4, 6, 5, 3), "seed": 0}
+    arguments = {"f": 3, "filters": case["filters"]}
+    if entry.exercise == "convolutional_block":
+        case.update(filters=(2, 4, 5), s=2)
+        arguments.update(filters=(2, 4, 5), s=2)
+    built = {}
+    for training in (True, False):
+        inputs = keras.Input(case["input_shape"][1:])
+        built[training] = keras.Model(inputs, entry.function(inputs, training=training, **arguments))
+    with pytest.raises(checks.SelfCheckError) as caught:
+        checks.verify_block_models(entry.exercise, built, **case)
+    assert entry.message in str(caught.value)
