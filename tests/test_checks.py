@@ -271,6 +271,25 @@ def test_self_check_error_is_an_assertion_error():
     assert issubclass(checks.SelfCheckError, AssertionError)
 
 
+def _wrong_block(*args, **kwargs):
+    raise RuntimeError("this student code must not run while autograding")
+
+
+@pytest.mark.parametrize("exercise", [*EXERCISES, "recompute_batchnorm"])
+def test_checks_leave_the_verdict_to_the_judges_while_autograding_and_check_in_full_while_validating(
+    exercise, monkeypatch, capfd
+):
+    """nbgrader autograde replaces a graded cell's outputs with the judges' verdict: a self-check computed
+    there is read by nobody. `nbgrader validate`, whose messages the student reads, still checks."""
+    check = checks.check_recompute_batchnorm if exercise == "recompute_batchnorm" else public_check(exercise)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert check(_wrong_block) is None
+    assert capfd.readouterr() == (f"{exercise}: judged by the grader.\n", "")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    with pytest.raises(AssertionError):
+        check(_wrong_block)
+
+
 @pytest.mark.parametrize(
     "name", ["identity_training_passed_to_first_batchnorm_only", "conv_shortcut_batchnorm_without_training"]
 )
