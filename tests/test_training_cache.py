@@ -9,6 +9,8 @@ judges' real sandboxed process.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -148,6 +150,26 @@ def test_the_spec_backend_precision_threads_and_judges_are_in_the_key(tmp_path, 
     monkeypatch.delenv(training_cache.PRECISION_VARIABLE)
     (tmp_path / "judges.py").write_text("THRESHOLD = 0.8\n")
     assert key_of(model, judges_folder=tmp_path) != plain
+
+
+def test_the_grading_job_computes_the_key_without_importing_keras(tmp_path):
+    """The job process that computes the key grades no model itself: importing Keras and TensorFlow there
+    cost every submission seconds of CPU."""
+    payload = canonical_payload(evidence_of(small_model()))
+    (tmp_path / "payload.json").write_text(payload)
+    child = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from resnet_course.grader.judges import training_cache
+        from resnet_course.grader.pipeline import trusted_verdicts
+        key = training_cache.cache_key(Path({str(tmp_path / "payload.json")!r}).read_text(), {{"recipe": "quick"}},
+                                       Path({str(tmp_path)!r}))
+        print(key, sorted(name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules))
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+    assert completed.stdout.split(" ", 1) == [training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path), "[]\n"]
 
 
 def test_evidence_without_a_model_has_no_key():

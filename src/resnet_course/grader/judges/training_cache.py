@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import time
@@ -97,14 +98,15 @@ def _sources_digest(paths: list[Path]) -> str:
 
 def course_version(judges_folder: Path) -> str:
     """The package version and a digest of the judges' files and of the training code."""
-    from resnet_course import training
-
+    # Found, not imported: importing the training code would import Keras and TensorFlow (seconds of
+    # CPU in every grading job) to read a folder's name.
+    training_folder = Path(importlib.util.find_spec("resnet_course.training").origin).parent
     try:
         version = metadata.version("resnet-course")
     except metadata.PackageNotFoundError:
         version = "unknown"
     judges = [p for p in Path(judges_folder).glob("*.py") if p.is_file()]
-    trainer = [p for p in Path(training.__file__).parent.rglob("*.py") if p.is_file()]
+    trainer = [p for p in training_folder.rglob("*.py") if p.is_file()]
     return f"{version}:{_sources_digest(judges)}:{_sources_digest(trainer)}"
 
 
