@@ -5,7 +5,9 @@ A mistake must fail its self-check with a message that starts with the
 function's name and names the mistake (the entry's ``message``: the place
 and, where known, the cause) and must lose points in the hidden tests; a
 correct alternative must pass its self-check and earn every hidden point.
-The hidden side goes only through ``fixtures.hidden_tests.hidden_test_scores``.
+The hidden side goes only through ``fixtures.hidden_tests.hidden_test_scores``,
+which runs the graded cells as nbgrader autograde does (the self-checks step aside), so
+the judges alone must take the points.
 The whole matrix takes several minutes, so it is marked slow and writes
 ``artifacts/kill-matrix.md``; a few entries of each kind run in the fast suite.
 The slow tests compute every row first, in two processes (:func:`matrix`): an

@@ -11,6 +11,9 @@ Each check either returns quietly (the ``check_*`` functions then print one
 line, and any notes) or raises :class:`SelfCheckError`, an ``AssertionError``
 whose message names the part that is wrong, what was expected and what was
 found, and the mistake that most likely explains it.
+While nbgrader autogrades, the ``check_*`` functions print one line and compare
+nothing (:func:`resnet_course.grading.skipped_while_autograding`): the judges'
+verdict replaces the graded cell's outputs there.
 
 Every check judges behaviour: the check chooses the weights itself, as a
 pure function of each weight's shape and a seed, and compares the outputs
