@@ -51,11 +51,16 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The suite runs on TEST_WORKERS pytest-xdist workers (TEST_WORKERS=0: one process). Tests that
+# share a minutes-long fixture or the hub's Linux accounts stay on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+
 test: setup lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PARALLEL) $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/python -m resnet_course.instructor.demo

@@ -7,6 +7,8 @@ the two the tests are skipped, saying which one is missing.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import shutil
 from pathlib import Path
@@ -57,11 +59,27 @@ def artifact_name(node_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", node_name).strip("_")
 
 
+def run_id_of(config) -> str:
+    """The same for every pytest-xdist worker of one run, and new for each run."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput["testrunuid"] if workerinput else f"serial-{os.getpid()}"
+
+
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    """``artifacts/browser/``: screenshots and server logs of this run (git-ignored)."""
-    shutil.rmtree(ARTIFACTS_DIR, ignore_errors=True)  # no stale failure screenshots
-    ARTIFACTS_DIR.mkdir(parents=True)
+def artifacts_dir(pytestconfig) -> Path:
+    """``artifacts/browser/``: screenshots and server logs of this run (git-ignored).
+
+    The first worker of a run to ask empties it (no stale failure screenshots); the others keep
+    what it has written since, so the run id and the emptying happen under one lock."""
+    ARTIFACTS_DIR.parent.mkdir(parents=True, exist_ok=True)
+    run_id = run_id_of(pytestconfig)
+    with open(ARTIFACTS_DIR.parent / ".browser-artifacts.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = ARTIFACTS_DIR / ".run-id"
+        if not marker.is_file() or marker.read_text() != run_id:
+            shutil.rmtree(ARTIFACTS_DIR, ignore_errors=True)
+            ARTIFACTS_DIR.mkdir(parents=True)
+            marker.write_text(run_id)
     return ARTIFACTS_DIR
 
 
