@@ -52,7 +52,7 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 
 # The suite runs on TEST_WORKERS pytest-xdist workers (TEST_WORKERS=0: one process). Tests that
-# share a minutes-long fixture or the hub's Linux accounts stay on one worker (tests/conftest.py).
+# share a minutes-long fixture or the hub's Linux accounts stay on one worker (tests/fixtures/parallel_groups.py).
 TEST_WORKERS ?= 2
 PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
 
