@@ -1,7 +1,8 @@
-"""The resnets judges of block values judge each distinct block once: ResNet50's repeated identity
-blocks hand over the same architecture several times (the kernel builds each stage case on its own,
-with its own layer names), and judging it again would only repeat the verdict. A block that builds
-something else on a later call with the same arguments is judged again."""
+"""The resnets judges judge each distinct block once and rebuild each model once. ResNet50's repeated
+identity blocks hand over the same architecture several times (the kernel builds each stage case on
+its own, with its own layer names), and judging it again would only repeat the verdict; ResNet50's
+judges build the reference around the blocks the block cells' judges already rebuilt. A block that
+builds something else on a later call with the same arguments is judged again."""
 
 from unittest import mock
 
@@ -9,7 +10,7 @@ from fixtures import trusted_pipeline
 from mistakes import REFERENCE, identity_without_final_relu
 
 from resnet_course import checks
-from resnet_course.grader.judges import judging
+from resnet_course.grader.judges import judging, safe_models
 from resnet_course.paths import MASTER_NOTEBOOK
 
 IDENTITY_CELLS = ("test_identity_block", "test_identity_block_hidden_shapes", "test_identity_block_hidden_values")
@@ -58,3 +59,16 @@ def test_a_block_that_changes_on_a_repeated_call_is_judged_again_and_fails():
     assert scores["test_identity_block"][0] == scores["test_identity_block"][1]
     earned, possible, message = scores["test_identity_block_hidden_values"]
     assert earned == 0 and possible > 0, message
+
+
+def test_no_model_is_rebuilt_for_another_cell():
+    # New function objects: no cell's evidence or verdict is reused from another test.
+    functions = {
+        name: (lambda function: lambda *args, **kwargs: function(*args, **kwargs))(REFERENCE[name])
+        for name in ("identity_block", "convolutional_block", "ResNet50")
+    }
+    with mock.patch.object(safe_models, "load_model", wraps=safe_models.load_model) as load:
+        scores = trusted_pipeline.scores(functions, student="rebuilt-once")
+    assert all(earned == possible for earned, possible, _ in scores.values()), scores
+    configurations = [call.args[0] for call in load.call_args_list]
+    assert len(configurations) == len(set(configurations)), "a configuration was rebuilt"

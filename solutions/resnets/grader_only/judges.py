@@ -97,22 +97,35 @@ def _keep(item):
 # -- loading the evidence ------------------------------------------------------------------
 
 _LOADED = {}
+#: The models the block values cells' judges rebuilt, by configuration: ResNet50's judges build the
+#: reference around the very blocks those cells handed over, so they take them from here.
+_KEPT_BLOCKS = {}
 
 
-def _load(entry):
-    """A model from one ``{"config": ...}`` or ``{"error": ...}`` entry; each configuration is rebuilt once."""
+def _digest(config) -> str:
+    return hashlib.sha256(str(config).encode()).hexdigest()
+
+
+def _load(entry, keep: bool = False):
+    """A model from one ``{"config": ...}`` or ``{"error": ...}`` entry; each configuration is rebuilt once.
+
+    ``keep``: a block that ResNet50's judges will build around (kept until the training test)."""
     from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
 
     if not isinstance(entry, dict) or "config" not in entry:
         error = entry.get("error", "nothing was built") if isinstance(entry, dict) else "nothing was built"
         raise Rejected(f"building it raised {error}")
-    digest = hashlib.sha256(str(entry["config"]).encode()).hexdigest()
+    digest = _digest(entry["config"])
+    if digest in _KEPT_BLOCKS:
+        return _KEPT_BLOCKS[digest]
     if digest not in _LOADED:
         try:
             _LOADED.clear()  # one model at a time keeps the judges' memory small
             _LOADED[digest] = load_model(entry["config"], deferred=True)  # every check sets the weights itself
         except UnsafeModel as problem:
             raise Rejected(str(problem)) from None
+    if keep:
+        _KEPT_BLOCKS[digest] = _LOADED[digest]
     return _LOADED[digest]
 
 
@@ -138,16 +151,17 @@ def _check_initializers(model, stddev: float, name: str) -> None:
 # -- the blocks ------------------------------------------------------------------------------
 
 
-def _block_models(kind, payload, cases, skip=None):
+def _block_models(kind, payload, cases, skip=None, keep=False):
     """(case, {True: model, False: model}) of each case, rebuilt one at a time.
 
-    ``skip(case, models)`` says which cases need not be rebuilt at all."""
+    ``skip(case, models)`` says which cases need not be rebuilt at all; ``keep`` keeps the models
+    for ResNet50's judges (:func:`_load`)."""
     for case, models in zip(cases, _models(payload, len(cases), "cases")):
         if not isinstance(models, dict):
             raise Rejected("the cell did not hand over what the grader asked for")
         if skip is not None and skip(case, models):
             continue
-        pair = {True: _load(models.get("true")), False: _load(models.get("false"))}
+        pair = {True: _load(models.get("true"), keep), False: _load(models.get("false"), keep)}
         for model in pair.values():
             _check_initializers(model, case["initializer"]["stddev"], kind)
         yield case, pair
@@ -184,7 +198,7 @@ def _verify_values(kind, payload, cases) -> Verdict:
         judged.add(computation)
         return False
 
-    for case, pair in _block_models(kind, payload, cases, skip=already_judged):
+    for case, pair in _block_models(kind, payload, cases, skip=already_judged, keep=True):
         arguments = {"f": case["f"], "filters": tuple(case["filters"]), "seed": case["seed"]}
         if "s" in case:
             arguments["s"] = case["s"]
@@ -261,6 +275,8 @@ def _stage_block(kind, case, evidence, challenge):
     from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
 
     config = _stage_block_config(kind, case, evidence, challenge)
+    if config is not None and _digest(config) in _KEPT_BLOCKS:
+        return _KEPT_BLOCKS[_digest(config)]
     if config is not None:
         try:
             return load_model(config, deferred=True)
@@ -492,6 +508,7 @@ def _trained_accuracy(payload) -> float:
     from resnet_course.keras_setup import import_keras
 
     _LOADED.clear()
+    _KEPT_BLOCKS.clear()
     import_keras().utils.set_random_seed(TRAINING_SEED)
     model = load_model(payload["models"][0]["config"])
     X_train, Y_train, X_test, Y_test = data.model_inputs(data.load_signs())
