@@ -1,8 +1,9 @@
-"""The resnets judges judge each distinct block once and rebuild each model once. ResNet50's repeated
-identity blocks hand over the same architecture several times (the kernel builds each stage case on
-its own, with its own layer names), and judging it again would only repeat the verdict; ResNet50's
-judges build the reference around the blocks the block cells' judges already rebuilt. A block that
-builds something else on a later call with the same arguments is judged again."""
+"""The resnets judges judge each distinct block once and rebuild each model once. The block values
+cells hand over ResNet50's stage blocks at two input sizes, and a stage whose input is the same at
+both (stage 5, 2x2) hands over the same architecture twice, with other layer names: judging it again
+would only repeat the verdict. ResNet50's judges build the reference around the blocks the block
+cells' judges already rebuilt. A block that builds something else on a later call with the same
+arguments is judged again."""
 
 from unittest import mock
 

@@ -183,10 +183,11 @@ def _computation(case, models):
 def _verify_values(kind, payload, cases) -> Verdict:
     from resnet_course import checks
 
-    # ResNet50's repeated identity blocks are the same call several times: the same arguments build
-    # the same architecture, which computes the same function whatever weights the judge draws, so
-    # each architecture is judged once. A block that builds something else on a later call is judged
-    # again, and any case whose configuration cannot be read is judged on its own.
+    # The cells ask for ResNet50's stage blocks at two input sizes, and some stages get the same input
+    # at both (stage 5 is 2x2 at every size asked for): the same arguments, seeds aside, build the same
+    # architecture, which computes the same function whatever weights the judge draws, so each such
+    # case is judged once. A block that builds something else on a later call is judged again, and a
+    # case whose configuration cannot be read is judged on its own.
     judged = set()
 
     def already_judged(case, models):
