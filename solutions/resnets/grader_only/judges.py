@@ -276,9 +276,10 @@ def _stage_block(kind, case, evidence, challenge):
     from resnet_course.grader.judges.safe_models import UnsafeModel, load_model
 
     config = _stage_block_config(kind, case, evidence, challenge)
-    if config is not None and _digest(config) in _KEPT_BLOCKS:
-        return _KEPT_BLOCKS[_digest(config)]
     if config is not None:
+        kept = _KEPT_BLOCKS.get(_digest(config))
+        if kept is not None:
+            return kept
         try:
             return load_model(config, deferred=True)
         except UnsafeModel:
