@@ -8,6 +8,8 @@ autograde pipeline. It
 * installs the tamper guard (``kernel_guard.py``) before the first cell and
   runs its check before every test cell (for the feedback and the report's
   reason: the cells' points are decided outside the kernel, by ``trusted_verdicts``);
+* waits for a cell's output well past nbgrader's 4 s, since a loaded grading
+  machine delivers it late and it carries the graded cells' evidence;
 * survives a kernel that dies or hangs: the cell where it happened gets an
   error saying why (memory, CPU, wall clock, exit), every later code cell an
   error saying it was not run, so test cells score 0 instead of the whole
@@ -29,12 +31,12 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Float, List, Unicode
+from traitlets import Float, Integer, List, Unicode
 
 from resnet_course.sandbox.kernelspec import KERNEL_NAME, kernel_manager
 
@@ -68,6 +70,15 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
         "", help="JSON file to which the tampering and kernel events of each notebook are added."
     ).tag(config=True)
 
+    iopub_timeout = Integer(
+        30,
+        help=(
+            "Seconds to wait, after a cell's reply, for the rest of its output (nbgrader waits 4). The wait ends at "
+            "the cell's idle status, so it costs nothing when the output is on time; on a loaded grading machine it "
+            "can arrive seconds after the reply, and it carries the evidence the graded cells hand over."
+        ),
+    ).tag(config=True)
+
     probe_timeout = Float(
         10.0, help="Seconds a kernel has to answer after a timed-out cell before it is declared hung and stopped."
     ).tag(config=True)
@@ -80,6 +91,7 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
         resources = resources if resources is not None else {}
         resources["sandbox"] = self._report
         self._stages = resources.setdefault("stage_seconds", {})
+        self._output_wait = self.iopub_timeout
         started = time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
@@ -146,6 +158,8 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
                 _error_output("CellNotRun", f"not run: the kernel had stopped earlier ({self._stopped_reason})")
             ]
             return cell, self.resources
+        self._interrupted = False
+        self.iopub_timeout = self._output_wait
         try:
             self._guard(cell)
             cell, resources = super().preprocess_cell(cell, resources, index)
@@ -159,9 +173,22 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
                 _error_output("KernelStopped", f"the kernel stopped in this cell: {self._stopped_reason}")
             )
             self._report["events"].append(f"cell {index}: kernel stopped: {self._stopped_reason}")
+        except CellTimeoutError as error:
+            if _output_was_late(error) and not self._interrupted:
+                late = f"its output had not all arrived {self.iopub_timeout} s after the cell ended"
+                self._stop_kernel(cell, index, late)
+            else:
+                self._stop_hung_kernel(cell, index)
         except TimeoutError:
             self._stop_hung_kernel(cell, index)
         return cell, self.resources
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        # nbclient interrupts a cell at its time limit, then waits iopub_timeout for the output that
+        # ends it: an interrupted kernel gets probe_timeout to show it responds, like a kernel probed.
+        self._interrupted = True
+        self.iopub_timeout = max(1, round(self.probe_timeout))
+        return await super()._async_handle_timeout(timeout, cell)
 
     def _guard(self, cell: NotebookNode) -> None:
         if not self._guard_ready:
@@ -212,7 +239,11 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
             return False
 
     def _stop_hung_kernel(self, cell: NotebookNode, index: int) -> None:
-        self._stopped_reason = "it kept running after the cell's time limit and did not respond to an interrupt"
+        hung = "it kept running after the cell's time limit and did not respond to an interrupt"
+        self._stop_kernel(cell, index, hung)
+
+    def _stop_kernel(self, cell: NotebookNode, index: int, reason: str) -> None:
+        self._stopped_reason = reason
         self._report["events"].append(f"cell {index}: {self._stopped_reason}; kernel stopped")
         cell.outputs.append(_error_output("KernelStopped", f"the grader stopped the kernel: {self._stopped_reason}"))
         try:
@@ -224,6 +255,11 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # already gone
             pass
+
+
+def _output_was_late(error: CellTimeoutError) -> bool:
+    # nbclient raises the same error for a late reply and for late output after the reply; only its text differs.
+    return "IOPub" in str(error)
 
 
 def _timed_out(cell: NotebookNode) -> bool:
