@@ -406,11 +406,17 @@ def _behaviour(payload, asked, evidence, challenge) -> Verdict:
     model, shape, classes = _own_resnet50(payload, asked, evidence, challenge)
     reference, names = _composite(payload, asked, evidence, challenge)
     x = behaviour.probe_input(shape)
+    behaviour.set_shape_seeded_weights(model)
+    behaviour.set_shape_seeded_weights(reference)
+    every_output = behaviour.outputs_probe(model)
+    # Inference mode first: it changes no variable the training mode reads (BatchNormalization updates its
+    # moving averages only in training mode, and training mode normalises with the batch's statistics), so
+    # the weights set once serve both modes.
     for training in (False, True):
-        behaviour.set_shape_seeded_weights(model)
-        behaviour.set_shape_seeded_weights(reference)
         expected = [np.asarray(value) for value in reference(x, training=training)]
-        divergence = behaviour.first_divergence(list(zip(names, expected)), behaviour.layer_outputs(model, x, training))
+        divergence = behaviour.first_divergence(
+            list(zip(names, expected)), behaviour.layer_outputs(every_output, x, training)
+        )
         if divergence:
             mode = "training mode (batch statistics)" if training else "inference mode (moving averages)"
             place, detail = divergence

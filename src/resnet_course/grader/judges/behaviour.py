@@ -51,8 +51,9 @@ def set_shape_seeded_weights(model, seed: int = 0) -> None:
     initialize_unset(model)
 
 
-def layer_outputs(model, x: np.ndarray, training: bool) -> list[np.ndarray]:
-    """The output of every operation of ``model`` on ``x`` (layers and ``keras.ops`` calls alike)."""
+def outputs_probe(model):
+    """A model on ``model``'s inputs that outputs the result of every operation of ``model`` (layers and
+    ``keras.ops`` calls alike): built once, it serves :func:`layer_outputs` in both modes."""
     from resnet_course.keras_setup import import_keras
 
     keras = import_keras()
@@ -67,7 +68,11 @@ def layer_outputs(model, x: np.ndarray, training: bool) -> list[np.ndarray]:
     for output in model.outputs:
         if id(output) not in seen:
             tensors.append(output)
-    probe = keras.Model(model.inputs, tensors)
+    return keras.Model(model.inputs, tensors)
+
+
+def layer_outputs(probe, x: np.ndarray, training: bool) -> list[np.ndarray]:
+    """The outputs of an :func:`outputs_probe` on ``x``: the value of every operation of its model."""
     values = probe(x, training=training)
     return [np.asarray(value) for value in (values if isinstance(values, (list, tuple)) else [values])]
 
