@@ -9,7 +9,9 @@ autograde pipeline. It
   runs its check before every test cell (for the feedback and the report's
   reason: the cells' points are decided outside the kernel, by ``trusted_verdicts``);
 * waits for a cell's output well past nbgrader's 4 s, since a loaded grading
-  machine delivers it late and it carries the graded cells' evidence;
+  machine delivers it late and it carries the graded cells' evidence; a cell
+  whose end of output never comes (a flood fills the kernel's socket) does
+  not stop the notebook while the kernel's output still flows;
 * survives a kernel that dies or hangs: the cell where it happened gets an
   error saying why (memory, CPU, wall clock, exit), every later code cell an
   error saying it was not run, so test cells score 0 instead of the whole
@@ -174,11 +176,17 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
             )
             self._report["events"].append(f"cell {index}: kernel stopped: {self._stopped_reason}")
         except CellTimeoutError as error:
-            if _output_was_late(error) and not self._interrupted:
-                late = f"its output had not all arrived {self.iopub_timeout} s after the cell ended"
-                self._stop_kernel(cell, index, late)
-            else:
+            if not _output_was_late(error) or self._interrupted:
                 self._stop_hung_kernel(cell, index)
+            elif self._output_flows():
+                # The cell ended (its reply came) and output still flows: a flood made the kernel's own
+                # socket drop the end of this cell's output. The later cells run as usual.
+                self._report["events"].append(
+                    f"cell {index}: the end of its output was lost (nothing for {self.iopub_timeout} s after it ended)"
+                )
+            else:
+                silent = f"nothing for {self.iopub_timeout} s after the cell ended"
+                self._stop_kernel(cell, index, f"its output stopped reaching the grader ({silent})")
         except TimeoutError:
             self._stop_hung_kernel(cell, index)
         return cell, self.resources
@@ -230,6 +238,27 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
                 return message["content"]
 
     _run_hidden = run_sync(_async_run_hidden)
+
+    async def _async_output_flows(self) -> bool:
+        """Whether the kernel's output still reaches the grader: a hidden request's idle status arrives."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + self.probe_timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = await ensure_async(self.kc.iopub_channel.get_msg(timeout=min(remaining, 1.0)))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    return False
+                continue
+            if (
+                message["parent_header"].get("msg_id") == msg_id
+                and message["msg_type"] == "status"
+                and message["content"].get("execution_state") == "idle"
+            ):
+                return True
+        return False
+
+    _output_flows = run_sync(_async_output_flows)
 
     def _kernel_answers(self) -> bool:
         try:
