@@ -2,7 +2,8 @@
 
 Module map:
 
-* ``execute`` / ``kernel_messages``: sandboxed execution, dead kernels, malformed kernel messages;
+* ``execute`` / ``kernel_messages`` / ``late_output``: sandboxed execution, dead kernels, malformed kernel
+  messages, output that comes late or never ends;
 * ``kernel_guard``: the tamper guard ``execute`` installs in the kernel; it decides no score
   (its docstring says what it still protects);
 * ``demonstrations``: cells that show, not test: skipped in the kernel, their outputs restored;

@@ -8,10 +8,8 @@ autograde pipeline. It
 * installs the tamper guard (``kernel_guard.py``) before the first cell and
   runs its check before every test cell (for the feedback and the report's
   reason: the cells' points are decided outside the kernel, by ``trusted_verdicts``);
-* waits for a cell's output well past nbgrader's 4 s, since a loaded grading
-  machine delivers it late and it carries the graded cells' evidence; a cell
-  whose end of output never comes (a flood fills the kernel's socket) does
-  not stop the notebook while the kernel's output still flows;
+* waits for a cell's output as long as a loaded machine needs, and goes on
+  when a flood lost the end of it (``late_output.py``);
 * survives a kernel that dies or hangs: the cell where it happened gets an
   error saying why (memory, CPU, wall clock, exit), every later code cell an
   error saying it was not run, so test cells score 0 instead of the whole
@@ -38,12 +36,13 @@ from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer, List, Unicode
+from traitlets import Float, List, Unicode
 
 from resnet_course.sandbox.kernelspec import KERNEL_NAME, kernel_manager
 
 from . import kernel_guard
 from .kernel_messages import MalformedMessagesTolerated
+from .late_output import LateOutputTolerated, output_was_late
 
 # Installing the guard imports the protected modules: allow for a loaded machine.
 GUARD_TIMEOUT_S = 120
@@ -51,7 +50,7 @@ GUARD_TIMEOUT_S = 120
 DEFAULT_PROTECTED_MODULES = ["builtins", "math", "numpy", "numpy.linalg"]
 
 
-class SandboxedExecute(MalformedMessagesTolerated, Execute):
+class SandboxedExecute(LateOutputTolerated, MalformedMessagesTolerated, Execute):
     """Execute a notebook in a sandboxed kernel, guarding test cells."""
 
     protected_modules = List(
@@ -72,15 +71,6 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
         "", help="JSON file to which the tampering and kernel events of each notebook are added."
     ).tag(config=True)
 
-    iopub_timeout = Integer(
-        30,
-        help=(
-            "Seconds to wait, after a cell's reply, for the rest of its output (nbgrader waits 4). The wait ends at "
-            "the cell's idle status, so it costs nothing when the output is on time; on a loaded grading machine it "
-            "can arrive seconds after the reply, and it carries the evidence the graded cells hand over."
-        ),
-    ).tag(config=True)
-
     probe_timeout = Float(
         10.0, help="Seconds a kernel has to answer after a timed-out cell before it is declared hung and stopped."
     ).tag(config=True)
@@ -93,7 +83,6 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
         resources = resources if resources is not None else {}
         resources["sandbox"] = self._report
         self._stages = resources.setdefault("stage_seconds", {})
-        self._output_wait = self.iopub_timeout
         started = time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
@@ -160,8 +149,6 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
                 _error_output("CellNotRun", f"not run: the kernel had stopped earlier ({self._stopped_reason})")
             ]
             return cell, self.resources
-        self._interrupted = False
-        self.iopub_timeout = self._output_wait
         try:
             self._guard(cell)
             cell, resources = super().preprocess_cell(cell, resources, index)
@@ -176,27 +163,14 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
             )
             self._report["events"].append(f"cell {index}: kernel stopped: {self._stopped_reason}")
         except CellTimeoutError as error:
-            if not _output_was_late(error) or self._interrupted:
-                self._stop_hung_kernel(cell, index)
-            elif self._output_flows():
-                # The cell ended (its reply came) and output still flows: a flood made the kernel's own
-                # socket drop the end of this cell's output. The later cells run as usual.
-                self._report["events"].append(
-                    f"cell {index}: the end of its output was lost (nothing for {self.iopub_timeout} s after it ended)"
-                )
-            else:
+            if output_was_late(error) and not self._interrupted:  # LateOutputTolerated found output stopped
                 silent = f"nothing for {self.iopub_timeout} s after the cell ended"
                 self._stop_kernel(cell, index, f"its output stopped reaching the grader ({silent})")
+            else:
+                self._stop_hung_kernel(cell, index)
         except TimeoutError:
             self._stop_hung_kernel(cell, index)
         return cell, self.resources
-
-    async def _async_handle_timeout(self, timeout, cell=None):
-        # nbclient interrupts a cell at its time limit, then waits iopub_timeout for the output that
-        # ends it: an interrupted kernel gets probe_timeout to show it responds, like a kernel probed.
-        self._interrupted = True
-        self.iopub_timeout = max(1, round(self.probe_timeout))
-        return await super()._async_handle_timeout(timeout, cell)
 
     def _guard(self, cell: NotebookNode) -> None:
         if not self._guard_ready:
@@ -239,26 +213,10 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
 
     _run_hidden = run_sync(_async_run_hidden)
 
-    async def _async_output_flows(self) -> bool:
-        """Whether the kernel's output still reaches the grader: a hidden request's idle status arrives."""
-        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False)
-        deadline = time.monotonic() + self.probe_timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                message = await ensure_async(self.kc.iopub_channel.get_msg(timeout=min(remaining, 1.0)))
-            except Empty:
-                if not await ensure_async(self.km.is_alive()):
-                    return False
-                continue
-            if (
-                message["parent_header"].get("msg_id") == msg_id
-                and message["msg_type"] == "status"
-                and message["content"].get("execution_state") == "idle"
-            ):
-                return True
-        return False
-
-    _output_flows = run_sync(_async_output_flows)
+    def output_lost(self, cell: NotebookNode, index: int) -> None:
+        self._report["events"].append(
+            f"cell {index}: the end of its output was lost (nothing for {self.iopub_timeout} s after it ended)"
+        )
 
     def _kernel_answers(self) -> bool:
         try:
@@ -284,11 +242,6 @@ class SandboxedExecute(MalformedMessagesTolerated, Execute):
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # already gone
             pass
-
-
-def _output_was_late(error: CellTimeoutError) -> bool:
-    # nbclient raises the same error for a late reply and for late output after the reply; only its text differs.
-    return "IOPub" in str(error)
 
 
 def _timed_out(cell: NotebookNode) -> bool:

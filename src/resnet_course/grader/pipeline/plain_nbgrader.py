@@ -31,6 +31,7 @@ from nbgrader.preprocessors import Execute
 from resnet_course.sandbox import preflight
 
 from .kernel_messages import MalformedMessagesTolerated
+from .late_output import LateOutputTolerated
 from .plain_refusals import forget_attempt, record_not_graded, refuse_linked_or_oversized
 
 
@@ -77,7 +78,7 @@ def _check_judges(assignment: str) -> None:
             ) from None
 
 
-class SandboxCheckedExecute(MalformedMessagesTolerated, Execute):
+class SandboxCheckedExecute(LateOutputTolerated, MalformedMessagesTolerated, Execute):
     """nbgrader's Execute, stopping the run when a kernel cannot start because the sandbox broke."""
 
     async def async_start_new_kernel_client(self):
