@@ -60,6 +60,9 @@ c.GenerateFeedback.preprocessors = [
 # TensorFlow's import and the ResNet50 cells take longer than nbgrader's 30 s default.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
+# A cell's output can come seconds after its reply on a busy machine; nbclient waits only 4 s for it
+# (resnet_course/grader/pipeline/late_output.py).
+c.Execute.iopub_timeout = 30
 
 # --- Sandboxed kernel (resnet_course.sandbox; see its docstring) --------------------
 # Every notebook nbgrader executes (autograde, validate) runs in the

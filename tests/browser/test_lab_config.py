@@ -78,6 +78,7 @@ def test_student_validate_gets_the_course_cell_timeout(role_config_path, tmp_pat
     app.load_config_file()
 
     assert app.config.Execute.timeout == lab.VALIDATE_CELL_TIMEOUT_S
+    assert app.config.Execute.iopub_timeout == lab.VALIDATE_OUTPUT_WAIT_S
 
 
 def test_unknown_role_is_refused():

@@ -92,7 +92,11 @@ def role_files(
             "@jupyterlab/mainmenu-extension:plugin": {"menus": [nbgrader_menu()]}
         }
     else:
-        nbgrader["Execute"] = {"timeout": lab.VALIDATE_CELL_TIMEOUT_S, "interrupt_on_timeout": True}
+        nbgrader["Execute"] = {
+            "timeout": lab.VALIDATE_CELL_TIMEOUT_S,
+            "interrupt_on_timeout": True,
+            "iopub_timeout": lab.VALIDATE_OUTPUT_WAIT_S,
+        }
     files["nbgrader_config.py"] = nbgrader
     return files
 

@@ -62,6 +62,9 @@ DEFAULT_ROOTS = {"student": Path("assignments"), "instructor": Path(".")}
 
 #: The cell timeout of the course's nbgrader_config.py, for Validate in the student lab.
 VALIDATE_CELL_TIMEOUT_S = 600
+#: How long Validate waits for a cell's output after its reply (nbclient waits 4 s): on a busy machine the
+#: output comes later, and Validate would fail the student's notebook. The grader waits as long.
+VALIDATE_OUTPUT_WAIT_S = 30
 
 DEFAULT_IP = "127.0.0.1"
 
@@ -100,7 +103,11 @@ def role_settings(role: str) -> dict[str, dict]:
         # The instructor's lab runs where nbgrader_config.py is; the student's does not. A .py file,
         # the name nbgrader looks for: without one it warns at every request of the Assignment List.
         files["nbgrader_config.py"] = {
-            "Execute": {"timeout": VALIDATE_CELL_TIMEOUT_S, "interrupt_on_timeout": True},
+            "Execute": {
+                "timeout": VALIDATE_CELL_TIMEOUT_S,
+                "interrupt_on_timeout": True,
+                "iopub_timeout": VALIDATE_OUTPUT_WAIT_S,
+            },
         }
     return files
 
