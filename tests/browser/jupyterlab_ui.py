@@ -23,7 +23,7 @@ FINISHED_PROMPT = re.compile(r"\[\d+\]:")  # "[*]:" while running, "[ ]:" before
 
 KERNEL_START_TIMEOUT_MS = 90_000
 CELL_TIMEOUT_MS = 120_000
-#: How long a run may take to start before the lab is checked for a lost connection.
+#: How long a run may take to start before the notebook reconnects to its kernel and runs it again.
 RUN_START_TIMEOUT_MS = 60_000
 
 
@@ -108,28 +108,29 @@ def run_cell(page: Page, index: int, timeout_ms: int = CELL_TIMEOUT_MS) -> Locat
     try:
         expect(prompt).not_to_have_text(count_before, timeout=RUN_START_TIMEOUT_MS)
     except AssertionError:
-        if close_connection_error(page):
-            wait_for_idle_kernel(page)
-            target.locator(".jp-InputPrompt").click()
-            page.keyboard.press("Shift+Enter")
+        reconnect_kernel(page)
+        target.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
         expect(prompt).not_to_have_text(count_before, timeout=timeout_ms)
     wait_for_finished_prompt(page, index, timeout_ms)
     return target.locator(".jp-OutputArea")
 
 
-def close_connection_error(page: Page) -> bool:
-    """Close JupyterLab's "Server Connection Error" dialog, if it is open; say whether it was.
+def reconnect_kernel(page: Page) -> None:
+    """Reconnect the notebook to its kernel, as a student does when a run does not start.
 
-    On a loaded machine the lab can lose its websocket for a while (the server's ping goes
-    unanswered) and shows this dialog over the notebook; the run a student asked for does not
-    start. A student closes it and runs the cell again once the kernel is back.
+    On a loaded machine the lab can lose its kernel websocket (the server's ping goes
+    unanswered): the status bar says "Connecting" and stays so, or a "Server Connection Error"
+    dialog covers the notebook, and the run a student asked for never starts. The student
+    closes the dialog and picks Kernel > Reconnect to Kernel.
     """
     dialog = page.locator(".jp-Dialog", has=page.locator(".jp-Dialog-header", has_text="Server Connection Error"))
-    if not dialog.count():
-        return False
-    dialog.locator(".jp-Dialog-button", has_text="Close").click()
-    dialog.wait_for(state="detached")
-    return True
+    if dialog.count():
+        dialog.locator(".jp-Dialog-button", has_text="Close").click()
+        dialog.wait_for(state="detached")
+    open_menu(page, "Kernel")
+    page.locator(".lm-Menu .lm-Menu-item:not(.lm-mod-hidden)", has_text="Reconnect to Kernel").click()
+    wait_for_idle_kernel(page)
 
 
 def wait_for_finished_prompt(page: Page, index: int, timeout_ms: int) -> None:

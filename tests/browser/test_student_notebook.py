@@ -145,3 +145,15 @@ def test_self_check_passes_validates_then_names_a_mistake(page, launch_lab, stud
     assert SELF_CHECK_ERROR.search(error_text), error_text
     assert MISSING_FINAL_RELU.search(error_text), error_text
     assert not SELF_CHECK_PASSED.search(check_output.inner_text())
+
+
+def test_a_notebook_reconnected_to_its_kernel_keeps_what_ran(page, launch_lab, student_root):
+    """Kernel > Reconnect to Kernel, what a student does when a run does not start (and what
+    ``jupyterlab_ui.run_cell`` does then), reaches the same kernel: the data cell runs on the
+    set-up cell's imports."""
+    cells, _ = notebook_cells(student_root)
+    open_student_notebook(page, launch_lab, student_root)
+    run_setup_cell(page, cells["setup"])
+    ui.reconnect_kernel(page)
+    output = ui.run_cell(page, cells["data"])
+    assert "SIGNS:" in output.inner_text() and not output.locator(ui.ERROR_OUTPUT).count(), output.inner_text()
