@@ -172,6 +172,39 @@ def test_the_grading_job_computes_the_key_without_importing_keras(tmp_path):
     assert completed.stdout.split(" ", 1) == [training_cache.cache_key(payload, {"recipe": "quick"}, tmp_path), "[]\n"]
 
 
+def test_a_layer_named_like_a_setting_does_not_make_two_models_read_alike():
+    """Only what names a layer is renamed: a layer called "float32" leaves the dtype policies as they are,
+    so two models that differ in their policies keep different architectures."""
+
+    def model(name, dtype):
+        inputs = keras.Input((4, 4, 3), name="input")
+        x = layers.Conv2D(2, 3, name=name, dtype=dtype)(inputs)
+        return keras.Model(inputs, layers.Flatten(name="flat")(x))
+
+    single = training_cache.canonical_architecture(model("float32", "float32").to_json())
+    half = training_cache.canonical_architecture(model("bfloat16", "bfloat16").to_json())
+    assert single != half
+    assert training_cache.canonical_architecture(model("conv", "float32").to_json()) == single
+
+
+@pytest.mark.parametrize(
+    "rename",
+    [lambda names: ["same"] * len(names), lambda names: [f"{n}/x" for n in names], lambda names: [""] * len(names)],
+    ids=["duplicate names", "a slash in a name", "empty names"],
+)
+def test_a_configuration_whose_names_keras_may_refuse_has_no_canonical_architecture(rename):
+    """Two configurations with the same canonical text must build alike: names other than plain, unique
+    ones (which Keras may refuse) give none, and whatever caches by it judges such a model in full."""
+    config = json.loads(small_model().to_json())
+    names = [layer["name"] for layer in config["config"]["layers"]]
+    text = config_text = json.dumps(config)
+    for old, new in zip(names, rename(names)):
+        text = text.replace(f'"{old}"', f'"{new}"')
+    assert text != config_text
+    with pytest.raises(ValueError):
+        training_cache.canonical_architecture(text)
+
+
 def test_evidence_without_a_model_has_no_key():
     with pytest.raises(ValueError):
         canonical_payload({"value": 3})
@@ -196,6 +229,34 @@ def test_an_entry_reads_back_and_a_corrupted_one_is_a_miss(tmp_path):
     path.write_text(json.dumps(entry))
     (tmp_path / f"{other}.json").write_text(path.read_text())  # an entry filed under another key
     assert cache.get(other) is None
+
+
+def test_shared_passes_add_up_and_only_digests_are_kept(tmp_path, monkeypatch):
+    cache = training_cache.TrainingCache(tmp_path)
+    key = training_cache.shared_key("test_cell", "v1", tmp_path)
+    assert key != training_cache.shared_key("test_other_cell", "v1", tmp_path)
+    assert key != training_cache.shared_key("test_cell", "v2", tmp_path)
+    first, second = "1" * 64, "2" * 64
+    assert cache.passes(key) == []
+    assert cache.add_passes(key, [first])
+    assert cache.add_passes(key, [first, second, "not a digest", 3, "../" + "a" * 61])
+    assert cache.passes(key) == [first, second]
+    assert not cache.add_passes(key, {"digests": [first]}) and not cache.add_passes(key, ["x"])
+    monkeypatch.setattr(training_cache, "MAX_SHARED_PASSES", 2)
+    cache.add_passes(key, ["3" * 64])
+    assert cache.passes(key) == [second, "3" * 64]  # the newest are kept
+
+
+def test_a_corrupted_shared_passes_entry_is_empty_not_trusted(tmp_path):
+    cache = training_cache.TrainingCache(tmp_path)
+    key = training_cache.shared_key("test_cell", "v1", tmp_path)
+    cache.add_passes(key, ["1" * 64])
+    path = tmp_path / f"{key}.json"
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "value": ["1" * 64, "f" * 64]}))  # a digest added by hand
+    assert cache.passes(key) == []
+    cache.put(key, ["1" * 64, "a list with more than digests"])  # well-signed, badly formed
+    assert cache.passes(key) == []
 
 
 def test_a_key_that_is_not_a_digest_is_refused(tmp_path):
@@ -248,3 +309,75 @@ def test_an_unwritable_cache_only_costs_time(tmp_path, judges_folder):
     blocked.write_text("a file where the cache folder should be")
     text, outcome = judge(small_model(), judges_folder, blocked)
     assert text == "Graded outside your notebook: passed. trained 7 layers\n" and outcome == "miss"
+
+
+# -- shared passes, through the trusted pipeline ----------------------------------------
+
+
+@pytest.fixture()
+def sharing_judges(tmp_path):
+    """A judges file whose judge shares its passes: it says whether it judged a value or found it passed."""
+    folder = tmp_path / "sharing" / "grader_only"
+    folder.mkdir(parents=True)
+    (folder / "judges.py").write_text(
+        textwrap.dedent(
+            """
+            from resnet_course.grader.judges.judging import Rejected, Verdict
+
+
+            def challenge(rng):
+                return {"answer": True}
+
+
+            def judge_answer(payload, asked, memo):
+                computation = repr(payload.get("value"))
+                if memo.passed_before(computation):
+                    return Verdict(True, "passed before")
+                if payload.get("value") != 42:
+                    raise Rejected("not 42")
+                memo.remember_pass(computation)
+                return Verdict(True, "judged")
+
+
+            JUDGES = {"test_answer": ("answer", judge_answer)}
+            SHARED_PASSES = {"test_answer": "v1"}
+            """
+        )
+    )
+    return folder
+
+
+def judge_answer(value, judges_folder, cache_dir) -> str:
+    """The graded cell's text after TrustedVerdicts, for a cell that handed over ``value``."""
+    cell = new_code_cell("submit()")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_answer", "points": 1, "solution": False}
+    payload = {"value": value}
+    bundle = {MIME_TYPE: {"key": "answer", **encode(payload)}, "text/plain": "[evidence]"}
+    cell.outputs = [new_output("display_data", data=bundle)]
+    config = Config()
+    config.TrustedVerdicts.training_cache_dir = str(cache_dir) if cache_dir else ""
+    resources = {
+        "trusted": {
+            "folder": str(judges_folder),
+            "challenge": {"answer": True},
+            "cached": {},
+            "shared": {"test_answer": "v1"},
+        },
+        "nbgrader": {"assignment": "toy", "student": "someone"},
+    }
+    notebook, _ = TrustedVerdicts(config=config).preprocess(new_notebook(cells=[cell]), resources)
+    output = notebook.cells[0].outputs[0]
+    return output.get("text") or output.get("evalue")
+
+
+def test_a_shared_pass_is_judged_once_and_a_wrong_value_is_judged_every_time(tmp_path, sharing_judges):
+    cache_dir = tmp_path / "cache"
+    assert judge_answer(42, sharing_judges, cache_dir).endswith("judged\n")
+    assert judge_answer(42, sharing_judges, cache_dir).endswith("passed before\n")
+    for _ in range(2):
+        assert "not 42" in judge_answer(41, sharing_judges, cache_dir)
+    (entry,) = cache_dir.glob("*.json")
+    assert len(json.loads(entry.read_text())["value"]) == 1
+    # Without the cache folder (--no-training-cache), every value is judged.
+    assert judge_answer(42, sharing_judges, None).endswith("judged\n")
+

@@ -167,34 +167,68 @@ def _block_models(kind, payload, cases, skip=None, keep=False):
         yield case, pair
 
 
-def _computation(case, models):
-    """What decides a case's verdict but the judge's seed: the block's arguments and both models'
-    architectures with layer names left out; None when a model's configuration cannot be read."""
+#: What stands for the block's kernel initializer in a computation, once it is checked to be the
+#: challenge's: the judges set every kernel themselves, so its stddev changes nothing they compute.
+CHECKED_INITIALIZER = "the block's initializer, checked"
+
+
+def _checked_architecture(config_text, stddev):
+    """A block's canonical architecture, each Conv2D's kernel initializer (checked to be
+    ``RandomNormal(stddev, seed=0)``) replaced by :data:`CHECKED_INITIALIZER`; None when one is another
+    or the configuration cannot be read (that block is then judged, and worded, in full)."""
     from resnet_course.grader.judges.training_cache import canonical_architecture
 
     try:
-        architectures = [canonical_architecture(models[key]["config"]) for key in ("true", "false")]
+        canonical = json.loads(canonical_architecture(config_text))
+        for layer in canonical["layers"]:
+            if layer.get("class_name") != "Conv2D":
+                continue
+            settings = layer["config"]
+            initializer = settings.get("kernel_initializer")
+            inner = initializer.get("config", {}) if isinstance(initializer, dict) else {}
+            checked = initializer.get("class_name") == "RandomNormal" and inner.get("seed") == 0
+            if not checked or inner.get("stddev") != stddev:
+                return None
+            settings["kernel_initializer"] = CHECKED_INITIALIZER
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    arguments = {key: value for key, value in case.items() if key != "seed"}
-    return json.dumps([arguments, architectures], sort_keys=True)
+    return json.dumps(canonical, sort_keys=True)
 
 
-def _verify_values(kind, payload, cases) -> Verdict:
+def _computation(kind, case, models):
+    """What decides a case's verdict but the judge's seed: the block's arguments and both models'
+    architectures with layer names left out; None when a model's configuration cannot be read.
+
+    Identical computations give identical verdicts whatever weights the judge draws, within one
+    submission and across a class (``SHARED_PASSES``)."""
+    try:
+        architectures = [
+            _checked_architecture(models[key]["config"], case["initializer"]["stddev"]) for key in ("true", "false")
+        ]
+    except (KeyError, TypeError):
+        return None
+    if None in architectures:
+        return None
+    arguments = {key: value for key, value in case.items() if key not in ("seed", "initializer")}
+    return json.dumps([kind, arguments, architectures], sort_keys=True)
+
+
+def _verify_values(kind, payload, cases, memo) -> Verdict:
     from resnet_course import checks
 
     # The cells ask for ResNet50's stage blocks at two input sizes, and some stages get the same input
     # at both (stage 5 is 2x2 at every size asked for): the same arguments, seeds aside, build the same
     # architecture, which computes the same function whatever weights the judge draws, so each such
-    # case is judged once. A block that builds something else on a later call is judged again, and a
-    # case whose configuration cannot be read is judged on its own.
-    judged = set()
+    # case is judged once, and a case whose computation passed for an earlier student of the class
+    # (``memo``) passes again unjudged. A block that builds something else on a later call is judged
+    # again, and a case whose configuration cannot be read is judged on its own.
+    judged, computations = set(), {}
 
     def already_judged(case, models):
-        computation = _computation(case, models)
+        computation = computations[id(case)] = _computation(kind, case, models)
         if computation is None:
             return False
-        if computation in judged:
+        if computation in judged or memo.passed_before(computation):
             return True
         judged.add(computation)
         return False
@@ -205,6 +239,8 @@ def _verify_values(kind, payload, cases) -> Verdict:
             arguments["s"] = case["s"]
         input_shape = (case["batch"], *case["input_shape"])
         checks.verify_block_models(kind, pair, input_shape=input_shape, **arguments)
+        if computations[id(case)] is not None:
+            memo.remember_pass(computations[id(case)])
     return Verdict(True, f"{kind} computes the right values on the grader's cases, in training and inference mode.")
 
 
@@ -424,8 +460,14 @@ def _behaviour(payload, asked, evidence, challenge) -> Verdict:
                 f"ResNet50: {place} is not the reference's, computed around your own blocks.\n"
                 f"  On {shape} inputs with {classes} classes, in {mode}: {detail}"
             )
-    return Verdict(
-        True, f"ResNet50 computes the reference function around your blocks on {shape} inputs with {classes} classes."
+    return Verdict(True, _behaviour_passed(asked))
+
+
+def _behaviour_passed(asked) -> str:
+    ((shape, classes),) = asked["sizes"]
+    return (
+        f"ResNet50 computes the reference function around your blocks on {tuple(shape)} inputs "
+        f"with {classes} classes."
     )
 
 
@@ -455,7 +497,12 @@ def judge_stage_shapes(payload, asked, evidence, challenge) -> Verdict:
         raise Rejected(
             f"output shapes of stages 2 to 5: expected {_stage_output_shapes(shape)}, in order; missing {missing}"
         )
-    return Verdict(True, f"every stage ends in the right shape: {_stage_output_shapes(shape)}.")
+    return Verdict(True, _stage_shapes_passed(asked))
+
+
+def _stage_shapes_passed(asked) -> str:
+    ((shape, _),) = asked["sizes"]
+    return f"every stage ends in the right shape: {_stage_output_shapes(tuple(shape))}."
 
 
 def judge_parameter_counts(payload, asked, evidence, challenge) -> Verdict:
@@ -469,7 +516,52 @@ def judge_parameter_counts(payload, asked, evidence, challenge) -> Verdict:
         )
     if _stage_shapes_found(model, shape):
         raise Rejected("ResNet50 has the right number of parameters, but its stages do not end in the right shapes")
-    return Verdict(True, "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not.")
+    return Verdict(True, _parameter_counts_passed(asked))
+
+
+def _parameter_counts_passed(asked) -> str:
+    return "ResNet50 has 23,600,006 parameters: 23,546,886 trainable and 53,120 not."
+
+
+def _resnet50_computation(check: str, payload, asked, evidence, challenge):
+    """What decides a ResNet50 judge's verdict: the model's architecture, the asked size and the stage
+    blocks it is judged with (at the asked size and at 64x64, whose stage 2 it must contain); None when
+    one of them cannot be read, and the cell is judged in full."""
+    from resnet_course.grader.judges.training_cache import canonical_architecture
+
+    try:
+        (entry,) = payload["models"]
+        architecture = canonical_architecture(entry["config"])
+        ((shape, _),) = asked["sizes"]
+        blocks = []
+        for size in (STANDARD[0][0], tuple(shape)):
+            for case in _block_cases(size):
+                kind = case.pop("kind")
+                config = _stage_block_config(kind, case, evidence, challenge)
+                stddev = challenge[f"{kind}_values"][0]["initializer"]["stddev"]
+                block = _checked_architecture(config, stddev) if config is not None else None
+                if block is None:
+                    return None
+                blocks.append(block)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return json.dumps([check, asked, architecture, blocks], sort_keys=True)
+
+
+def _shared_passes(check, passed_message):
+    """``check`` judged once per computation across a class (``SHARED_PASSES``): a ResNet50 whose
+    computation passed before passes again, with the words a full judgement gives it."""
+
+    def judge(payload, asked, evidence, challenge, memo) -> Verdict:
+        computation = _resnet50_computation(check.__name__, payload, asked, evidence, challenge)
+        if computation is not None and memo.passed_before(computation):
+            return Verdict(True, passed_message(asked))
+        verdict = check(payload, asked, evidence, challenge)
+        if verdict.passed and computation is not None:
+            memo.remember_pass(computation)
+        return verdict
+
+    return judge
 
 
 def judge_training(payload, asked, evidence, challenge, memo) -> Verdict:
@@ -547,7 +639,7 @@ def judge_recompute_batchnorm(payload, seed) -> Verdict:
 
 
 def _values(kind):
-    return lambda payload, cases: _verify_values(kind, payload, cases)
+    return lambda payload, cases, memo: _verify_values(kind, payload, cases, memo)
 
 
 def _shapes(kind):
@@ -561,10 +653,13 @@ JUDGES = {
     "test_convolutional_block": ("convolutional_block", _values("convolutional_block")),
     "test_convolutional_block_hidden_shapes": ("convolutional_block_shapes", _shapes("convolutional_block")),
     "test_convolutional_block_hidden_values": ("convolutional_block_values", _values("convolutional_block")),
-    "test_ResNet50": ("resnet50", _behaviour),
-    "test_ResNet50_hidden_parameter_counts": ("resnet50_counts", judge_parameter_counts),
-    "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", judge_stage_shapes),
-    "test_ResNet50_hidden_other_input": ("resnet50_other_input", _behaviour),
+    "test_ResNet50": ("resnet50", _shared_passes(_behaviour, _behaviour_passed)),
+    "test_ResNet50_hidden_parameter_counts": (
+        "resnet50_counts",
+        _shared_passes(judge_parameter_counts, _parameter_counts_passed),
+    ),
+    "test_ResNet50_hidden_stage_shapes": ("resnet50_stages", _shared_passes(judge_stage_shapes, _stage_shapes_passed)),
+    "test_ResNet50_hidden_other_input": ("resnet50_other_input", _shared_passes(_behaviour, _behaviour_passed)),
     "test_training_accuracy": ("training", judge_training),
     "test_recompute_batchnorm": ("recompute_batchnorm", judge_recompute_batchnorm),
     **{f"test_{name}": (name, _question(name)) for name in QUESTIONS},
@@ -572,6 +667,21 @@ JUDGES = {
 
 #: Judgements the grader reuses for an identical model (resnet_course.grader.judges.training_cache).
 CACHED_JUDGEMENTS = {"test_training_accuracy": TRAINING_SPEC}
+#: Cells whose judges skip a computation that passed for an earlier submission of the class
+#: (resnet_course.grader.judges.judging.Memo.passed_before); the label names what a computation holds.
+SHARED_PASSES = {
+    grade_id: "computations-v1"
+    for grade_id in (
+        "test_identity_block",
+        "test_identity_block_hidden_values",
+        "test_convolutional_block",
+        "test_convolutional_block_hidden_values",
+        "test_ResNet50",
+        "test_ResNet50_hidden_parameter_counts",
+        "test_ResNet50_hidden_stage_shapes",
+        "test_ResNet50_hidden_other_input",
+    )
+}
 #: Cells whose judge may take longer than the grader's per-cell limit: training on 2 CPU cores, which
 #: takes 2 to 5 minutes when two submissions train at once, and longer on a loaded machine.
 CELL_SECONDS = {"test_training_accuracy": 1500}

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--no-training-cache",
         action="store_true",
-        help="train every model for the training test, even one identical to a model graded before",
+        help="train every model for the training test, and judge every block and ResNet50 in full, even one "
+        "identical to a model graded before",
     )
     SandboxLimits.add_arguments(grade)
     export = commands.add_parser("export", help="status, reason, score and points per exercise, as CSV")

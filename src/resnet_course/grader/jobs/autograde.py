@@ -39,8 +39,9 @@ def settings_for(
 ) -> GradingSettings:
     """Grading settings from the course configuration, the limits and overrides.
 
-    ``training_cache`` keeps the training test's results per distinct model beside the
-    gradebook (``judges/training_cache.py``); False trains every submission's model again.
+    ``training_cache`` keeps the training test's results per distinct model, and the judges'
+    shared passes, beside the gradebook (``judges/training_cache.py``); False trains and judges
+    every submission's model again.
     """
     from ..judges.training_cache import FOLDER_NAME
     from ..pipeline.execute import DEFAULT_PROTECTED_MODULES

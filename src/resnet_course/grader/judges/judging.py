@@ -20,6 +20,12 @@ submission). The module defines:
   blocks the block cells handed over. A judge that asks for ``memo`` gets a
   :class:`Memo`: the result an identical earlier judgement stored (the
   training test's, ``training_cache.py``), or None, and a place to store its own.
+  A judges file may also list cells in ``SHARED_PASSES`` (grade id -> a version
+  label): their judges get, in ``memo``, the digests of every computation that
+  passed them before in this class, and skip judging one again
+  (:meth:`Memo.passed_before`). The grader keeps those digests; only the judge
+  decides what a computation is, so it must put in it everything its verdict
+  depends on.
 
 A judge sees only data. Whatever it raises about the evidence is the
 student's answer being wrong; a judges file that cannot be loaded, or a
@@ -91,6 +97,28 @@ class Memo:
 
     def store(self, value) -> None:
         self.stored = value
+
+    # A judge listed in ``SHARED_PASSES`` keeps, across a class, the computations it saw pass: ``value``
+    # is the digests stored so far, ``stored`` the new ones. Only passes are kept, so a failure is
+    # always worded from its own judgement.
+
+    def passed_before(self, computation: str) -> bool:
+        """Whether an earlier judgement stored ``computation`` (everything that decides the verdict) as passed."""
+        known = self.value if isinstance(self.value, list) else ()
+        return pass_digest(computation) in known
+
+    def remember_pass(self, computation: str) -> None:
+        """Store ``computation`` as passed, for the next judgement of the same computation."""
+        digest = pass_digest(computation)
+        if not isinstance(self.stored, list):
+            self.stored = []
+        if digest not in self.stored and not self.passed_before(computation):
+            self.stored.append(digest)
+
+
+def pass_digest(computation: str) -> str:
+    """The digest under which a passed computation is stored (``Memo.remember_pass``)."""
+    return hashlib.sha256(computation.encode()).hexdigest()
 
 
 class Rejected(AssertionError):

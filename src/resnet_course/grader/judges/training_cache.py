@@ -23,6 +23,12 @@ Entries live in ``<autograder>/training-cache/<key>.json``, beside the
 gradebook, so a regrade reuses them. A lock per key makes a second worker
 grading the same model wait for the first one's result instead of training
 it again.
+
+The same folder keeps the class's shared passes (a judges file's
+``SHARED_PASSES``): per such cell, one entry under :func:`shared_key` holds
+the digests of the computations its judge saw pass (``judging.Memo``). The
+judge decides what a computation is; the grader only adds the digests it
+reports (:meth:`TrainingCache.add_passes`).
 """
 
 from __future__ import annotations
@@ -33,56 +39,96 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import time
 from importlib import metadata
 from pathlib import Path
 
 FOLDER_NAME = "training-cache"
+#: The most digests a shared-passes entry keeps (the newest): about 70 bytes each.
+MAX_SHARED_PASSES = 5_000
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 #: The environment variable that names the precision the judges train in (default float32).
 PRECISION_VARIABLE = "RESNET_COURSE_JUDGES_PRECISION"
+
+
+#: The layer names a canonical architecture accepts: letters, digits and underscores, as Keras makes
+#: them. Any other name (Keras rejects some, such as one with a slash) gives no canonical architecture,
+#: so two configurations with the same text always build alike, whatever names they had.
+PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 
 
 def canonical_architecture(config_json: str) -> str:
     """The model's configuration as canonical JSON, layer names replaced by their positions.
 
+    Only what names a layer is renamed: each layer's own name, the tensors' ``keras_history`` and
+    the model's input and output layers. Any other ``name`` (a dtype policy's, say) stays as it
+    is, so a layer named like one cannot make two different models read alike.
+
     Raises:
-        ValueError: The text is not a functional model's configuration.
+        ValueError: The text is not a functional model's configuration, or a layer's name is not
+            plain (:data:`PLAIN_NAME`) or not unique.
     """
     config = json.loads(config_json)
     inner = config.get("config") if isinstance(config, dict) else None
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise ValueError("not a functional model's configuration")
+    if not _plain(inner.get("name", "model")):
+        raise ValueError("the model's name is not plain")
     names = {}
     for index, layer in enumerate(inner["layers"]):
-        if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
-            raise ValueError("a layer without a name")
-        names[layer["name"]] = f"layer_{index}"
+        name = layer.get("name") if isinstance(layer, dict) else None
+        if not _plain(name) or name in names:
+            raise ValueError("a layer without a plain, unique name")
+        names[name] = f"layer_{index}"
 
-    def rename(value, parent_key=None):
+    def history(value):
+        """``value`` with every tensor's ``keras_history`` pointing at the layers' positions."""
         if isinstance(value, dict):
             renamed = {}
             for key, item in value.items():
-                if key == "name" and isinstance(item, str) and item in names:
-                    renamed[key] = names[item]
-                elif key == "keras_history" and isinstance(item, list) and item and item[0] in names:
+                if key == "keras_history" and isinstance(item, list) and item:
+                    if item[0] not in names:
+                        raise ValueError("a tensor from a layer the model does not have")
                     renamed[key] = [names[item[0]], *item[1:]]
                 else:
-                    renamed[key] = rename(item, key)
+                    renamed[key] = history(item)
             return renamed
         if isinstance(value, list):
-            if parent_key in ("input_layers", "output_layers"):
-                return _rename_reference(value, names)
-            return [rename(item, parent_key) for item in value]
+            return [history(item) for item in value]
         return value
 
-    canonical = rename(inner)
+    layers = []
+    for layer in inner["layers"]:
+        renamed = {key: item for key, item in layer.items() if key not in ("name", "inbound_nodes")}
+        renamed["name"] = names[layer["name"]]
+        if isinstance(layer.get("config"), dict):
+            settings = dict(layer["config"])
+            if "name" in settings:
+                if settings["name"] != layer["name"]:
+                    raise ValueError("a layer whose configuration names another layer")
+                settings["name"] = renamed["name"]
+            renamed["config"] = settings
+        renamed["inbound_nodes"] = history(layer.get("inbound_nodes", []))
+        layers.append(renamed)
+    canonical = {key: item for key, item in inner.items() if key not in ("name", "layers")}
+    canonical["layers"] = layers
+    for key in ("input_layers", "output_layers"):
+        if key in inner:
+            canonical[key] = _rename_reference(inner[key], names)
     canonical["name"] = "model"
     return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
 
 
+def _plain(name) -> bool:
+    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None
+
+
 def _rename_reference(item, names):
     """One entry of ``input_layers``/``output_layers``: ``[name, node, tensor]`` (or a list of them)."""
-    if isinstance(item, list) and item and isinstance(item[0], str) and item[0] in names:
+    if isinstance(item, list) and item and isinstance(item[0], str):
+        if item[0] not in names:
+            raise ValueError("an input or output layer the model does not have")
         return [names[item[0]], *item[1:]]
     if isinstance(item, list):
         return [_rename_reference(inner, names) for inner in item]
@@ -153,6 +199,12 @@ def cache_key(architecture: str, spec: dict, judges_folder: Path, threads: int =
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def shared_key(grade_id: str, label: str, judges_folder: Path, threads: int = 0) -> str:
+    """The key of one cell's shared passes: the cell, the judges file's label and everything of
+    :func:`cache_key` but a model (a computation's digest, inside the entry, stands for that)."""
+    return cache_key(f"shared passes of {grade_id}", {"label": label}, judges_folder, threads)
+
+
 def _digest(key: str, value) -> str:
     return hashlib.sha256((key + "\0" + json.dumps(value, sort_keys=True)).encode()).hexdigest()
 
@@ -192,6 +244,28 @@ class TrainingCache:
             return True
         except (OSError, ValueError, TypeError):
             return False
+
+    def passes(self, key: str) -> list[str]:
+        """The digests of a shared-passes entry; an empty list when it is absent or not well-formed."""
+        value = self.get(key)
+        if not isinstance(value, list) or not all(isinstance(d, str) and _HEX_DIGEST.fullmatch(d) for d in value):
+            return []
+        return value
+
+    def add_passes(self, key: str, digests) -> bool:
+        """Add ``digests`` (a judge's new passes) to ``key``'s entry, keeping the newest
+        :data:`MAX_SHARED_PASSES`; False when nothing was written. Anything but a list of sha256 hex
+        digests is ignored: a judge's report is only as good as its form."""
+        if not isinstance(digests, list):
+            return False
+        new = [d for d in digests if isinstance(d, str) and _HEX_DIGEST.fullmatch(d)]
+        if not new:
+            return False
+        with self.locked(key, timeout=30):
+            known = self.passes(key)
+            seen = set(known)
+            merged = known + [d for d in dict.fromkeys(new) if d not in seen]
+            return self.put(key, merged[-MAX_SHARED_PASSES:])
 
     @contextlib.contextmanager
     def locked(self, key: str, timeout: float):

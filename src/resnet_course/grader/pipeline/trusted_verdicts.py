@@ -18,6 +18,8 @@ run them around the sandboxed Execute step:
 A judge the judges file lists in ``CACHED_JUDGEMENTS`` (the training test)
 is judged once per distinct model: :class:`TrustedVerdicts` looks its
 result up by a key it computes from the evidence (``judges/training_cache.py``).
+A judge it lists in ``SHARED_PASSES`` gets the digests of the computations
+that passed it earlier in the class, and the grader adds the ones it reports.
 Both steps add the seconds of each stage to ``resources["stage_seconds"]``.
 """
 
@@ -82,7 +84,13 @@ class WriteChallenge(Preprocessor):
         except JudgesError as error:
             _stop(resources, error)
         cached = getattr(judges, "CACHED_JUDGEMENTS", {})
-        resources["trusted"] = {"folder": str(folder), "challenge": challenge, "cached": dict(cached)}
+        shared = getattr(judges, "SHARED_PASSES", {})
+        resources["trusted"] = {
+            "folder": str(folder),
+            "challenge": challenge,
+            "cached": dict(cached),
+            "shared": dict(shared),
+        }
         path = Path(resources.get("metadata", {}).get("path") or ".") / CHALLENGE_FILE
         if path.is_symlink() or path.exists() and not path.is_file():  # a submission's folder or link of that name
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
@@ -146,8 +154,10 @@ class TrustedVerdicts(Preprocessor):
         request = {"graded": list(evidence), "evidence": evidence, "challenge": trusted["challenge"]}
         stages["evidence reading"] = round(time.monotonic() - started, 3)
         keys = self._cache_keys(trusted, request)
-        cache = training_cache.TrainingCache(Path(self.training_cache_dir)) if keys else None
+        shared = self._shared_keys(trusted, request)
+        cache = training_cache.TrainingCache(Path(self.training_cache_dir)) if keys or shared else None
         request["memo"] = {grade_id: cache.get(key) for grade_id, key in keys.items()} if cache else {}
+        request["memo"].update({grade_id: cache.passes(key) for grade_id, key in shared.items()})
         misses = [key for grade_id, key in keys.items() if request["memo"].get(grade_id) is None]
         try:
             with cache.locked(misses[0], self.training_cache_wait) if misses else contextlib.nullcontext():
@@ -161,6 +171,8 @@ class TrustedVerdicts(Preprocessor):
                 for grade_id, value in (judged.memos if judged else {}).items():
                     if grade_id in keys:
                         cache.put(keys[grade_id], value)
+                    elif grade_id in shared:
+                        cache.add_passes(shared[grade_id], value)
         except JudgesError as error:
             _stop(resources, error)
         verdicts = judged.verdicts if judged else {}
@@ -200,6 +212,16 @@ class TrustedVerdicts(Preprocessor):
     def judges_environment(self) -> dict[str, str]:
         """The variables passed into the judges: the forwarded ones, and the threads when set."""
         return judges_environment(self.judges_threads)
+
+    def _shared_keys(self, trusted: dict, request: dict) -> dict[str, str]:
+        """Grade id -> the key of its shared passes, for each cell the judges share passes of (none without a cache)."""
+        if not self.training_cache_dir:
+            return {}
+        return {
+            grade_id: training_cache.shared_key(grade_id, str(label), Path(trusted["folder"]), self.judges_threads)
+            for grade_id, label in trusted.get("shared", {}).items()
+            if grade_id in request["evidence"]
+        }
 
     def _cache_keys(self, trusted: dict, request: dict) -> dict[str, str]:
         """Grade id -> cache key, for each cached judgement whose evidence holds a model (none without a cache)."""
