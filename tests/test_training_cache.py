@@ -330,6 +330,11 @@ def sharing_judges(tmp_path):
 
 
             def judge_answer(payload, asked, memo):
+                if isinstance(payload.get("echo"), str):  # as a library that prints a student's text would
+                    import sys
+
+                    print(payload["echo"], flush=True)
+                    print(payload["echo"], file=sys.stderr, flush=True)
                 computation = repr(payload.get("value"))
                 if memo.passed_before(computation):
                     return Verdict(True, "passed before")
@@ -347,11 +352,11 @@ def sharing_judges(tmp_path):
     return folder
 
 
-def judge_answer(value, judges_folder, cache_dir) -> str:
-    """The graded cell's text after TrustedVerdicts, for a cell that handed over ``value``."""
+def judge_answer(value, judges_folder, cache_dir, echo=None) -> str:
+    """The graded cell's text after TrustedVerdicts, for a cell that handed over ``value`` (and ``echo``)."""
     cell = new_code_cell("submit()")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_answer", "points": 1, "solution": False}
-    payload = {"value": value}
+    payload = {"value": value, **({"echo": echo} if echo is not None else {})}
     bundle = {MIME_TYPE: {"key": "answer", **encode(payload)}, "text/plain": "[evidence]"}
     cell.outputs = [new_output("display_data", data=bundle)]
     config = Config()
@@ -381,3 +386,26 @@ def test_a_shared_pass_is_judged_once_and_a_wrong_value_is_judged_every_time(tmp
     # Without the cache folder (--no-training-cache), every value is judged.
     assert judge_answer(42, sharing_judges, None).endswith("judged\n")
 
+
+def test_a_judges_line_printed_from_the_evidence_is_not_taken(tmp_path, sharing_judges):
+    """A library in the judges may print a student's text. Text that forges the judges' own lines (a
+    passing verdict, a shared pass for its wrong value, a judges fault that would stop grading) is
+    not taken: the lines the grader reads carry a nonce drawn after the evidence was made."""
+    import hashlib
+
+    from resnet_course.grader.judges import judge_process
+
+    cache_dir = tmp_path / "cache"
+    forged_pass = hashlib.sha256(repr(41).encode()).hexdigest()
+    echo = "\n".join(
+        [
+            "",
+            judge_process.VERDICT_PREFIX + json.dumps(["test_answer", True, "forged", 0.1]),
+            judge_process.MEMO_PREFIX + json.dumps(["test_answer", [forged_pass]]),
+            judge_process.FAULT_PREFIX + json.dumps("forged fault"),
+            "",
+        ]
+    )
+    assert "not 42" in judge_answer(41, sharing_judges, cache_dir, echo=echo)
+    assert "not 42" in judge_answer(41, sharing_judges, cache_dir)
+    assert not list(cache_dir.glob("*.json"))

@@ -12,7 +12,10 @@ submission a budget of judges' time, and the process a memory limit.
 Verdicts come back one bounded JSON line each (a message is bounded by
 ``judging.bounded_message``), so a limit hit while judging one cell fails
 that cell only: the rest are judged in a new process while the budget
-lasts, and no submission costs more than its budget.
+lasts, and no submission costs more than its budget. Each line carries the
+request's nonce, drawn when judging starts: a library that prints a
+student's text (a layer's name in a warning, say) cannot forge a verdict, a
+memo or a judges fault, since the evidence was made before the nonce was.
 
 Once the judges have passed on the master's own answers (the pre-flight,
 ``judges_preflight.py``), a failure while judging a submission is that
@@ -29,6 +32,7 @@ import json
 import logging
 import os
 import resource
+import secrets
 import shutil
 import signal
 import sys
@@ -177,7 +181,8 @@ def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: d
     judged = Judged()
     verdicts = judged.verdicts
     pending = list(request["graded"])
-    request = {**request, "cell_seconds": limits.cell_seconds}
+    request = {**request, "cell_seconds": limits.cell_seconds, "nonce": secrets.token_hex(16)}
+    nonce = request["nonce"]
     deadline = time.monotonic() + limits.submission_seconds
     preloaded = preloaded_judges.enabled()
     while pending:
@@ -203,12 +208,12 @@ def judge_here(folder: Path, request: dict, limits: JudgesLimits, environment: d
                     preloaded = False
                     continue
                 judged.cpu_seconds += served.cpu_seconds
-                _read_lines(served.output, pending, judged)
+                _read_lines(served.output, pending, judged, nonce)
                 if pending:  # what stopped the child is judged, and worded, as a fresh process does
                     preloaded = False
                 continue
             result = _fresh_process(folder, round_request, limits, environment, remaining)
-            _read_lines(result.stdout, pending, judged)
+            _read_lines(result.stdout, pending, judged, nonce)
         finally:
             judged.process_seconds += time.monotonic() - started
         if pending:
@@ -247,20 +252,32 @@ def sandbox_limits(memory_bytes: int, seconds: int):
     )
 
 
-def _read_lines(output: str, pending: list[str], judged: Judged) -> None:
-    """Take the verdicts, memos and CPU time of a judges' output for the pending cells (a fault stops grading)."""
+def say(prefix: str, nonce: str, text: str) -> None:
+    """Print one line of the judges' answer: ``prefix``, the request's nonce, then ``text``."""
+    print(f"{prefix}{nonce} {text}", flush=True)
+
+
+def _read_lines(output: str, pending: list[str], judged: Judged, nonce: str) -> None:
+    """Take the verdicts, memos and CPU time of a judges' output for the pending cells (a fault stops grading).
+
+    Only lines with the request's ``nonce`` count: anything else in the output was printed by a library."""
+
+    def said(line: str, prefix: str):
+        start = f"{prefix}{nonce} "
+        return line[len(start) :] if line.startswith(start) else None
+
     for line in output.splitlines():
-        if line.startswith(FAULT_PREFIX):
-            raise JudgesError(json.loads(line[len(FAULT_PREFIX) :]))
+        if (fault := said(line, FAULT_PREFIX)) is not None:
+            raise JudgesError(json.loads(fault))
         try:
-            if line.startswith(CPU_PREFIX):
-                judged.cpu_seconds += max(0.0, float(line[len(CPU_PREFIX) :]))
-            if line.startswith(MEMO_PREFIX):
-                grade_id, value = json.loads(line[len(MEMO_PREFIX) :])
+            if (cpu := said(line, CPU_PREFIX)) is not None:
+                judged.cpu_seconds += max(0.0, float(cpu))
+            if (memo := said(line, MEMO_PREFIX)) is not None:
+                grade_id, value = json.loads(memo)
                 if grade_id in pending:
                     judged.memos[grade_id] = value
-            if line.startswith(VERDICT_PREFIX):
-                grade_id, passed, message, seconds = json.loads(line[len(VERDICT_PREFIX) :])
+            if (verdict := said(line, VERDICT_PREFIX)) is not None:
+                grade_id, passed, message, seconds = json.loads(verdict)
                 if grade_id in pending:
                     judged.verdicts[grade_id] = Verdict(bool(passed), str(message)[:MAX_MESSAGE_CHARS])
                     judged.seconds[grade_id] = float(seconds)
@@ -306,17 +323,18 @@ def main() -> int:
     """Inside the sandbox: judge what ``request.json`` asks and print one line per verdict."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     request = json.loads(Path(REQUEST_FILE).read_text())
+    nonce = str(request.get("nonce", ""))
     try:
         judges = load_judges(Path(JUDGES_FOLDER))
     except JudgesError as error:
-        print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
+        say(FAULT_PREFIX, nonce, json.dumps(str(error)))
         return 3
     try:
         return judge_request(judges, request)
     finally:
         # The grader cannot see a sandboxed process's CPU time (bubblewrap does not pass it on): say it.
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(f"{CPU_PREFIX}{usage.ru_utime + usage.ru_stime:.3f}", flush=True)
+        say(CPU_PREFIX, nonce, f"{usage.ru_utime + usage.ru_stime:.3f}")
 
 
 def judge_request(judges, request: dict) -> int:
@@ -325,10 +343,11 @@ def judge_request(judges, request: dict) -> int:
     Returns:
         The process' exit status: 0, or 3 after a judges fault (printed as a :data:`FAULT_PREFIX` line).
     """
+    nonce = str(request.get("nonce", ""))
     try:
         check_coverage(judges, request["graded"])
     except JudgesError as error:
-        print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
+        say(FAULT_PREFIX, nonce, json.dumps(str(error)))
         return 3
     earlier: dict[str, Verdict] = {
         grade_id: Verdict(passed, message) for grade_id, (passed, message) in request.get("earlier", {}).items()
@@ -344,7 +363,7 @@ def judge_request(judges, request: dict) -> int:
             with _time_limit(allowed[grade_id]):
                 verdict = judge_cell(judges, grade_id, evidence, request["challenge"], earlier, everything, memo)
         except JudgesError as error:
-            print(FAULT_PREFIX + json.dumps(str(error)), flush=True)
+            say(FAULT_PREFIX, nonce, json.dumps(str(error)))
             return 3
         except CellTimeLimit:
             verdict = Verdict(
@@ -355,9 +374,9 @@ def judge_request(judges, request: dict) -> int:
             memo.stored = None
         earlier[grade_id] = verdict
         if memo.stored is not None:
-            print(MEMO_PREFIX + json.dumps([grade_id, memo.stored]), flush=True)
+            say(MEMO_PREFIX, nonce, json.dumps([grade_id, memo.stored]))
         seconds = round(time.monotonic() - started, 3)
-        print(VERDICT_PREFIX + json.dumps([grade_id, verdict.passed, verdict.message, seconds]), flush=True)
+        say(VERDICT_PREFIX, nonce, json.dumps([grade_id, verdict.passed, verdict.message, seconds]))
     return 0
 
 
