@@ -11,7 +11,7 @@ Module map (imports only point down this list):
   and removes whatever that fork left before the next;
 * ``preloaded_judges``: the grader's side of those servers: start once, lend to one submission at a time;
 * ``judges_relay``: a local socket through which each grading job's process reaches the main process' servers;
-* ``training_cache``: the training test's judgements, reused for an identical model;
+* ``training_cache``: the training test's judgements, reused for an identical model, and the class's shared passes;
 * ``judges_preflight``: the judges on the master's own answers before any student is graded.
 
 The judges files (``solutions/<assignment>/grader_only/judges.py``) import
