@@ -152,6 +152,24 @@ def test_the_spec_backend_precision_threads_and_judges_are_in_the_key(tmp_path, 
     assert key_of(model, judges_folder=tmp_path) != plain
 
 
+def test_the_package_source_and_the_libraries_are_in_the_course_version(tmp_path, monkeypatch):
+    """The checks and the judges' machinery decide verdicts as much as the judges file: a change to any
+    of the package's source is another course version, and so is another Keras."""
+    import importlib.util
+    import types
+
+    package = tmp_path / "package"
+    (package / "checks").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "checks" / "blocks.py").write_text("TOLERANCE = 1e-4\n")
+    spec = types.SimpleNamespace(origin=str(package / "__init__.py"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    before = training_cache.course_version(tmp_path)
+    (package / "checks" / "blocks.py").write_text("TOLERANCE = 0.01\n")  # another size: seen whatever the clock
+    assert training_cache.course_version(tmp_path) != before
+    assert "keras==" in training_cache.course_version(tmp_path)
+
+
 def test_the_grading_job_computes_the_key_without_importing_keras(tmp_path):
     """The job process that computes the key grades no model itself: importing Keras and TensorFlow there
     cost every submission seconds of CPU."""
@@ -173,18 +191,46 @@ def test_the_grading_job_computes_the_key_without_importing_keras(tmp_path):
 
 
 def test_a_layer_named_like_a_setting_does_not_make_two_models_read_alike():
-    """Only what names a layer is renamed: a layer called "float32" leaves the dtype policies as they are,
-    so two models that differ in their policies keep different architectures."""
+    """A layer called "float32" must not make the dtype policies of that name read as the layer: two
+    models that differ in their policies would then share a text. A name left anywhere but where a
+    layer is named gives no canonical architecture at all."""
 
     def model(name, dtype):
         inputs = keras.Input((4, 4, 3), name="input")
         x = layers.Conv2D(2, 3, name=name, dtype=dtype)(inputs)
         return keras.Model(inputs, layers.Flatten(name="flat")(x))
 
-    single = training_cache.canonical_architecture(model("float32", "float32").to_json())
-    half = training_cache.canonical_architecture(model("bfloat16", "bfloat16").to_json())
-    assert single != half
-    assert training_cache.canonical_architecture(model("conv", "float32").to_json()) == single
+    for name in ("float32", "bfloat16"):
+        with pytest.raises(ValueError):
+            training_cache.canonical_architecture(model(name, name).to_json())
+    single = training_cache.canonical_architecture(model("conv", "float32").to_json())
+    assert single != training_cache.canonical_architecture(model("conv", "bfloat16").to_json())
+    assert training_cache.canonical_architecture(model("other", "float32").to_json()) == single
+
+
+def test_references_keras_reads_but_the_text_would_not_rename_give_no_canonical_architecture():
+    """Keras also reads the old list form of a layer's inbound nodes and input layers given as a mapping.
+    Left with their names while the layers get positions, two models wired differently could read alike."""
+    config = json.loads(small_model().to_json())
+    legacy = json.loads(json.dumps(config))
+    for layer in legacy["config"]["layers"]:
+        layer["inbound_nodes"] = [
+            [[arg["config"]["keras_history"][0], 0, 0, {}] for arg in node["args"] if isinstance(arg, dict)]
+            for node in layer["inbound_nodes"]
+        ]
+    mapped = json.loads(json.dumps(config))
+    mapped["config"]["input_layers"] = {"x": mapped["config"]["input_layers"]}
+    training_cache.canonical_architecture(json.dumps(config))  # the form Keras writes has one
+    for changed in (legacy, mapped):
+        with pytest.raises(ValueError):
+            training_cache.canonical_architecture(json.dumps(changed))
+
+
+def test_the_configuration_outside_the_layers_is_in_the_text():
+    config = json.loads(small_model().to_json())
+    plain = training_cache.canonical_architecture(json.dumps(config))
+    for key, value in (("class_name", "Sequential"), ("module", "os"), ("compile_config", {"optimizer": "x"})):
+        assert training_cache.canonical_architecture(json.dumps({**config, key: value})) != plain
 
 
 @pytest.mark.parametrize(

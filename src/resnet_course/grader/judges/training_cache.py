@@ -10,8 +10,9 @@ outcome therefore depends only on what :func:`cache_key` hashes:
   file's ``TRAINING_CACHE["spec"]``);
 * the data's checksums, the Keras backend, the precision, the device kind and the
   judges' thread count (TensorFlow may sum in another order with other threads);
-* the course version: the package's version and the source of the judges
-  and of the training code.
+* the course version: the package's version, the source of the judges and
+  of the whole package (the checks and the judges' machinery decide verdicts
+  too), and the versions of Keras and the libraries it computes with.
 
 The key is computed here, by the grader, from the evidence's configuration:
 it is never read from the evidence or from the judges' output. An entry
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import json
@@ -53,7 +55,7 @@ PRECISION_VARIABLE = "RESNET_COURSE_JUDGES_PRECISION"
 
 
 #: The layer names a canonical architecture accepts: letters, digits and underscores, as Keras makes
-#: them. Any other name (Keras rejects some, such as one with a slash) gives no canonical architecture,
+#: them. Any other name (Keras refuses some, such as one with a slash) gives no canonical architecture,
 #: so two configurations with the same text always build alike, whatever names they had.
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 
@@ -61,13 +63,16 @@ PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 def canonical_architecture(config_json: str) -> str:
     """The model's configuration as canonical JSON, layer names replaced by their positions.
 
-    Only what names a layer is renamed: each layer's own name, the tensors' ``keras_history`` and
-    the model's input and output layers. Any other ``name`` (a dtype policy's, say) stays as it
-    is, so a layer named like one cannot make two different models read alike.
+    Everything else of the configuration stays, the outer keys included. Only what names a layer is
+    renamed, to ``#<position>`` (which no plain name can be): each layer's own name, the tensors'
+    ``keras_history`` and the model's input and output layers. A layer name left anywhere else
+    (another form of reference Keras might also read, or a setting that happens to be spelled like
+    a layer) gives no canonical architecture: two configurations with one canonical text then
+    always build the same model, wired the same way.
 
     Raises:
-        ValueError: The text is not a functional model's configuration, or a layer's name is not
-            plain (:data:`PLAIN_NAME`) or not unique.
+        ValueError: The text is not a functional model's configuration; a layer's name is not plain
+            (:data:`PLAIN_NAME`) or not unique; or a layer's name is left where it was not renamed.
     """
     config = json.loads(config_json)
     inner = config.get("config") if isinstance(config, dict) else None
@@ -80,14 +85,14 @@ def canonical_architecture(config_json: str) -> str:
         name = layer.get("name") if isinstance(layer, dict) else None
         if not _plain(name) or name in names:
             raise ValueError("a layer without a plain, unique name")
-        names[name] = f"layer_{index}"
+        names[name] = f"#{index}"
 
     def history(value):
         """``value`` with every tensor's ``keras_history`` pointing at the layers' positions."""
         if isinstance(value, dict):
             renamed = {}
             for key, item in value.items():
-                if key == "keras_history" and isinstance(item, list) and item:
+                if key == "keras_history" and isinstance(item, list) and item and isinstance(item[0], str):
                     if item[0] not in names:
                         raise ValueError("a tensor from a layer the model does not have")
                     renamed[key] = [names[item[0]], *item[1:]]
@@ -117,11 +122,27 @@ def canonical_architecture(config_json: str) -> str:
         if key in inner:
             canonical[key] = _rename_reference(inner[key], names)
     canonical["name"] = "model"
-    return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    whole = {key: item for key, item in config.items() if key != "config"}
+    whole["config"] = canonical
+    if any(text in names for text in _strings(whole)):
+        raise ValueError("a layer's name is left where it was not renamed")
+    return json.dumps(whole, sort_keys=True, separators=(",", ":"))
 
 
 def _plain(name) -> bool:
     return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None
+
+
+def _strings(value):
+    """Every string value in ``value`` (not the keys of its mappings)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _rename_reference(item, names):
@@ -135,25 +156,59 @@ def _rename_reference(item, names):
     return item
 
 
-def _sources_digest(paths: list[Path]) -> str:
+def _sources_digest(paths: list[Path], root: Path | None = None) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(root) if root else path.name
+        digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
+#: The libraries whose versions are part of the course version: what the judges compute with.
+LIBRARIES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "numpy", "h5py")
+
+
 def course_version(judges_folder: Path) -> str:
-    """The package version and a digest of the judges' files and of the training code."""
-    # Found, not imported: importing the training code would import Keras and TensorFlow (seconds of
-    # CPU in every grading job) to read a folder's name.
-    training_folder = Path(importlib.util.find_spec("resnet_course.training").origin).parent
-    try:
-        version = metadata.version("resnet-course")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
+    """The package version, a digest of the judges' files and of the package's source (the checks,
+    the judges' machinery and the training code all decide verdicts), and the libraries' versions."""
     judges = [p for p in Path(judges_folder).glob("*.py") if p.is_file()]
-    trainer = [p for p in training_folder.rglob("*.py") if p.is_file()]
-    return f"{version}:{_sources_digest(judges)}:{_sources_digest(trainer)}"
+    return f"{_package_version()}:{_sources_digest(judges)}:{_package_digest()}:{_library_versions()}"
+
+
+_PACKAGE_DIGESTS: dict = {}
+
+
+def _package_digest() -> str:
+    # Found, not imported: importing the package's modules would import Keras and TensorFlow (seconds
+    # of CPU in every grading job). Read again whenever a file's size or time changed: the judges'
+    # processes import the source as it is on disk, however long this process has run.
+    package = Path(importlib.util.find_spec("resnet_course").origin).parent
+    files = sorted(p for p in package.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts)
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    if stamp not in _PACKAGE_DIGESTS:
+        _PACKAGE_DIGESTS.clear()
+        _PACKAGE_DIGESTS[stamp] = _sources_digest(files, package)
+    return _PACKAGE_DIGESTS[stamp]
+
+
+@functools.cache
+def _package_version() -> str:
+    try:
+        return metadata.version("resnet-course")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def _library_versions() -> str:
+    # Once per process: a grader that outlives an upgrade of its libraries already runs the old ones.
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ",".join(versions)
 
 
 def device_kind() -> str:
