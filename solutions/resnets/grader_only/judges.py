@@ -167,29 +167,34 @@ def _block_models(kind, payload, cases, skip=None, keep=False):
         yield case, pair
 
 
-#: What stands for the block's kernel initializer in a computation, once it is checked to be the
-#: challenge's: the judges set every kernel themselves, so its stddev changes nothing they compute.
-CHECKED_INITIALIZER = "the block's initializer, checked"
+#: What stands for the stddev of a kernel initializer in a computation when it is the challenge's:
+#: the judges set every kernel themselves, so its value changes nothing they compute, and it is the
+#: one thing that differs across a class's identical blocks.
+CHALLENGE_STDDEV = "the challenge's stddev"
 
 
 def _checked_architecture(config_text, stddev):
-    """A block's canonical architecture, each Conv2D's kernel initializer (checked to be
-    ``RandomNormal(stddev, seed=0)``) replaced by :data:`CHECKED_INITIALIZER`; None when one is another
-    or the configuration cannot be read (that block is then judged, and worded, in full)."""
+    """A block's canonical architecture, with the stddev of each kernel initializer that is
+    ``RandomNormal(stddev, seed=0)`` replaced by :data:`CHALLENGE_STDDEV` (any other initializer stays
+    as written, so the initializer check decides alike); None when the configuration cannot be read
+    or is larger than the judges rebuild (the block is then judged, and worded, in full)."""
+    from resnet_course.grader.judges.safe_models import MAX_CONFIG_BYTES
     from resnet_course.grader.judges.training_cache import canonical_architecture
 
+    if not isinstance(config_text, str) or len(config_text) > MAX_CONFIG_BYTES:
+        return None
     try:
         canonical = json.loads(canonical_architecture(config_text))
-        for layer in canonical["layers"]:
-            if layer.get("class_name") != "Conv2D":
-                continue
-            settings = layer["config"]
-            initializer = settings.get("kernel_initializer")
-            inner = initializer.get("config", {}) if isinstance(initializer, dict) else {}
-            checked = initializer.get("class_name") == "RandomNormal" and inner.get("seed") == 0
-            if not checked or inner.get("stddev") != stddev:
-                return None
-            settings["kernel_initializer"] = CHECKED_INITIALIZER
+        for layer in canonical["config"]["layers"]:
+            initializer = (layer.get("config") or {}).get("kernel_initializer")
+            inner = initializer.get("config") if isinstance(initializer, dict) else None
+            if (
+                isinstance(inner, dict)
+                and initializer.get("class_name") == "RandomNormal"
+                and inner.get("seed") == 0
+                and inner.get("stddev") == stddev
+            ):
+                inner["stddev"] = CHALLENGE_STDDEV
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return json.dumps(canonical, sort_keys=True)
@@ -411,6 +416,10 @@ def _composite(payload, asked, evidence, challenge):
     for case in _block_cases(tuple(shape)):
         kind = case.pop("kind")
         blocks.append(_stage_block(kind, case, evidence, challenge))
+    # The blocks become layers of one model, whose layers need names of their own: the names the
+    # student's kernel gave them (or that Keras counts in this process) must not decide the verdict.
+    for index, block in enumerate(dict.fromkeys(blocks)):
+        block.name = f"student_block_{index}"
     with deferred_weights():  # _behaviour sets every weight
         return _reference_around(keras, blocks, shape, classes)
 
