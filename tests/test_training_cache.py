@@ -87,29 +87,29 @@ def judges_folder(tmp_path):
     return folder
 
 
-def graded_notebook(model):
+def graded_cell_text(grade_id: str, key: str, payload: dict, trusted: dict, cache_dir) -> tuple[str, dict]:
+    """The text of a graded cell that handed over ``payload`` under ``key``, after TrustedVerdicts with
+    the ``trusted`` part of the resources, and the resources."""
     cell = new_code_cell("submit()")
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_training", "points": 1, "solution": False}
-    bundle = {MIME_TYPE: {"key": "training", **encode(evidence_of(model))}, "text/plain": "[evidence]"}
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "points": 1, "solution": False}
+    bundle = {MIME_TYPE: {"key": key, **encode(payload)}, "text/plain": "[evidence]"}
     cell.outputs = [new_output("display_data", data=bundle)]
-    return new_notebook(cells=[cell])
+    config = Config()
+    config.TrustedVerdicts.training_cache_dir = str(cache_dir) if cache_dir else ""
+    resources = {"trusted": trusted, "nbgrader": {"assignment": "toy", "student": "someone"}}
+    notebook, resources = TrustedVerdicts(config=config).preprocess(new_notebook(cells=[cell]), resources)
+    output = notebook.cells[0].outputs[0]
+    return output.get("text") or output.get("evalue"), resources
 
 
 def judge(model, judges_folder, cache_dir):
     """The graded cell's text after TrustedVerdicts, and the cache's outcome."""
-    config = Config()
-    config.TrustedVerdicts.training_cache_dir = str(cache_dir) if cache_dir else ""
-    resources = {
-        "trusted": {
-            "folder": str(judges_folder),
-            "challenge": {"training": True},
-            "cached": {"test_training": {"recipe": "toy"}},
-        },
-        "nbgrader": {"assignment": "toy", "student": "someone"},
+    trusted = {
+        "folder": str(judges_folder),
+        "challenge": {"training": True},
+        "cached": {"test_training": {"recipe": "toy"}},
     }
-    notebook, resources = TrustedVerdicts(config=config).preprocess(graded_notebook(model), resources)
-    output = notebook.cells[0].outputs[0]
-    text = output.get("text") or output.get("evalue")
+    text, resources = graded_cell_text("test_training", "training", evidence_of(model), trusted, cache_dir)
     outcome = resources.get("training_cache", {}).get("test_training")
     return text, outcome.split()[0] if outcome else None
 
@@ -400,25 +400,14 @@ def sharing_judges(tmp_path):
 
 def judge_answer(value, judges_folder, cache_dir, echo=None) -> str:
     """The graded cell's text after TrustedVerdicts, for a cell that handed over ``value`` (and ``echo``)."""
-    cell = new_code_cell("submit()")
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_answer", "points": 1, "solution": False}
     payload = {"value": value, **({"echo": echo} if echo is not None else {})}
-    bundle = {MIME_TYPE: {"key": "answer", **encode(payload)}, "text/plain": "[evidence]"}
-    cell.outputs = [new_output("display_data", data=bundle)]
-    config = Config()
-    config.TrustedVerdicts.training_cache_dir = str(cache_dir) if cache_dir else ""
-    resources = {
-        "trusted": {
-            "folder": str(judges_folder),
-            "challenge": {"answer": True},
-            "cached": {},
-            "shared": {"test_answer": "v1"},
-        },
-        "nbgrader": {"assignment": "toy", "student": "someone"},
+    trusted = {
+        "folder": str(judges_folder),
+        "challenge": {"answer": True},
+        "cached": {},
+        "shared": {"test_answer": "v1"},
     }
-    notebook, _ = TrustedVerdicts(config=config).preprocess(new_notebook(cells=[cell]), resources)
-    output = notebook.cells[0].outputs[0]
-    return output.get("text") or output.get("evalue")
+    return graded_cell_text("test_answer", "answer", payload, trusted, cache_dir)[0]
 
 
 def test_a_shared_pass_is_judged_once_and_a_wrong_value_is_judged_every_time(tmp_path, sharing_judges):
